@@ -1,0 +1,42 @@
+# Disfruta — every target sets itself up from the project's own files (idempotent, skipped when done).
+SHELL := /bin/bash
+ROOT := $(abspath .)
+PYTHON ?= python3.11
+VENV := $(ROOT)/.venv
+SOLC_VERSION := 0.8.28
+SOLC_ADAPTER := $(ROOT)/.solcx/solc-v$(SOLC_VERSION)
+export PATH := $(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
+export SOLCX_BINARY_PATH := $(ROOT)/.solcx
+export HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
+
+.PHONY: setup demo test compile clean
+
+setup: $(VENV)/.installed node_modules/.installed $(SOLC_ADAPTER)
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# py-solc-x (ape-solidity) and forge look for an executable named solc-v<version>; ours runs the npm solc-js.
+$(SOLC_ADAPTER): tools/solc-adapter.js node_modules/.installed
+	mkdir -p $(dir $@)
+	ln -sf ../tools/solc-adapter.js $@
+	$@ --version | grep -q $(SOLC_VERSION)
+
+compile: setup
+	ape compile
+
+test: setup
+	pytest -n 2 tests
+
+demo: setup
+	disfruta demo
+
+clean:
+	rm -rf .venv node_modules .solcx .build contracts/.cache

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IInterestCalculator} from "./interfaces/IInterestCalculator.sol";
+import {InterestMath} from "./libraries/InterestMath.sol";
+
+/// @title InterestCalculator
+/// @notice Deployable, stateless face of `InterestMath`.
+contract InterestCalculator is IInterestCalculator {
+    /// @inheritdoc IInterestCalculator
+    function calculateMonthlyPayment(uint256 principal, uint256 annualRateBps, uint256 termMonths)
+        external
+        pure
+        returns (uint256)
+    {
+        return InterestMath.monthlyPayment(principal, annualRateBps, termMonths);
+    }
+
+    /// @inheritdoc IInterestCalculator
+    function calculateInterestDistribution(
+        uint256 interestPayment,
+        address[] calldata lenders,
+        uint256[] calldata investments
+    ) external pure returns (uint256[] memory shares) {
+        uint256 count = investments.length;
+        if (lenders.length != count) revert InterestCalculatorLengthMismatch(lenders.length, count);
+        uint256 total;
+        for (uint256 i; i < count; ++i) {
+            total += investments[i];
+        }
+        if (total == 0) revert InterestCalculatorNoInvestment();
+        shares = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            // Round down: the shares never add up to more than the payment.
+            shares[i] = InterestMath.proRataDown(interestPayment, investments[i], total);
+        }
+    }
+
+    /// @inheritdoc IInterestCalculator
+    function splitInstallment(uint256 outstanding, uint256 annualRateBps, uint256 payment, bool isLast)
+        external
+        pure
+        returns (uint256 interest, uint256 principalPart)
+    {
+        return InterestMath.splitInstallment(outstanding, annualRateBps, payment, isLast);
+    }
+
+    /// @inheritdoc IInterestCalculator
+    function calculateSchedule(uint256 principal, uint256 annualRateBps, uint256 termMonths)
+        external
+        pure
+        returns (uint256 payment, uint256[] memory interestParts, uint256[] memory principalParts)
+    {
+        payment = InterestMath.monthlyPayment(principal, annualRateBps, termMonths);
+        interestParts = new uint256[](termMonths);
+        principalParts = new uint256[](termMonths);
+        uint256 outstanding = principal;
+        for (uint256 i; i < termMonths; ++i) {
+            (uint256 interest, uint256 principalPart) =
+                InterestMath.splitInstallment(outstanding, annualRateBps, payment, i + 1 == termMonths);
+            interestParts[i] = interest;
+            principalParts[i] = principalPart;
+            outstanding -= principalPart;
+        }
+    }
+
+    /// @inheritdoc IInterestCalculator
+    function calculatePayoff(uint256 outstanding, uint256 annualRateBps, uint256 elapsed, uint256 periodLength)
+        external
+        pure
+        returns (uint256)
+    {
+        return InterestMath.payoffAmount(outstanding, annualRateBps, elapsed, periodLength);
+    }
+}
