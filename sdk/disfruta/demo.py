@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from disfruta.attestations import CreditAttestation, KycAttestation, Role, kyc_commitment, sign_attestation
-from disfruta.deploy import deploy_foundation
+from disfruta.deploy import deploy_market
 from disfruta.grades import Grade
 
 DAY = 86_400
@@ -34,10 +34,16 @@ def run_demo(network: str = "ethereum:local:foundry", console: Console | None = 
         oracle = Account.from_key(secrets.token_bytes(32))  # the oracle service's key until it exists
         console.print(f"[bold]Disfruta demo[/] on {network} (chain id {provider.chain_id})")
 
-        found = deploy_foundation(ape.project, deployer, oracle_signers=(oracle.address,))
-        registry, calculator = found.registry, found.calculator
-        console.print(f"UserRegistry proxy     {registry.address} (implementation {found.registry_implementation.address})")
-        console.print(f"InterestCalculator     {calculator.address}")
+        # A local stand-in for USDC: 6 decimals, mintable (the mock ships with the contracts for local chains).
+        usd = deployer.deploy(ape.project.MockERC20, "Demo USD", "dUSD", 6)
+        market = deploy_market(ape.project, deployer, usd, oracle_signers=(oracle.address,))
+        registry, calculator = market.registry, market.calculator
+        for name, contract in (("UserRegistry", registry), ("LoanFactory", market.factory),
+                               ("Treasury", market.treasury)):
+            impl = market.implementations[name].address
+            console.print(f"{name + ' proxy':<22} {contract.address} (implementation {impl})")
+        console.print(f"{'Loan implementation':<22} {market.loan_implementation.address}")
+        console.print(f"{'InterestCalculator':<22} {calculator.address}")
         console.print(f"Oracle signer          {oracle.address}")
 
         gas: list[tuple[str, int]] = []

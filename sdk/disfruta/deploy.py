@@ -1,11 +1,85 @@
-"""Deployment helpers shared by the demo, the tests and (later) the governance deploy script."""
+"""Deployment helpers shared by the demo, the tests and the governance deploy script.
+
+`deploy_market` deploys one market (one ERC-20 asset): the registry, factory and treasury behind UUPS proxies, the
+Loan implementation (whose immutables hold the market's fee and timing configuration), and the stateless calculator,
+then wires them together. Every role starts with ``admin``; the governance deploy script then hands the admin roles
+to the timelock and the guardian role to the Safe.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-YEAR = 365 * 86_400
+from disfruta.grades import Grade
+
+DAY = 86_400
+YEAR = 365 * DAY
+
+# Annual rate and origination fee (basis points) by sub-grade, A1 … E5: a LendingClub-like ladder from 6 % to 30 %
+# APR and 1 % to 6 % origination. Governance changes them through the timelock (`LoanFactory.setRate`).
+DEFAULT_RATES: dict[Grade, tuple[int, int]] = {
+    grade: (600 + (grade.value - 1) * 100, 100 + (grade.value - 1) * 500 // 24) for grade in Grade
+}
+
+
+@dataclass(frozen=True)
+class LoanConfig:
+    """The market-wide loan parameters, immutable in each Loan implementation (amounts in whole tokens here)."""
+
+    servicing_fee_bps: int = 100
+    late_fee_bps: int = 500
+    late_fee_min_tokens: int = 15
+    min_note_tokens: int = 25
+    partial_funding_bps: int = 7_000
+    grace_period: int = 15 * DAY
+    default_after: int = 120 * DAY
+    acceptance_window: int = 7 * DAY
+    drawdown_window: int = 30 * DAY
+
+    def as_tuple(self, factory: str, registry: str, treasury: str, asset: str, unit: int) -> tuple[Any, ...]:
+        return (
+            factory, registry, treasury, asset,
+            self.servicing_fee_bps, self.late_fee_bps, self.late_fee_min_tokens * unit, self.min_note_tokens * unit,
+            self.partial_funding_bps, self.grace_period, self.default_after, self.acceptance_window,
+            self.drawdown_window,
+        )
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """Limits, rates and treasury policy of a new market."""
+
+    min_amount_tokens: int = 1_000
+    max_amount_tokens: int = 40_000
+    min_term_months: int = 6
+    max_term_months: int = 60
+    min_funding_period: int = 1 * DAY
+    max_funding_period: int = 30 * DAY
+    reserve_share_bps: int = 5_000
+    default_cover_bps: int = 3_000
+    kyc_validity: int = YEAR
+    rates: dict[Grade, tuple[int, int]] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    loan: LoanConfig = field(default_factory=LoanConfig)
+
+    def limits(self, unit: int) -> tuple[int, int, int, int, int, int]:
+        return (
+            self.min_amount_tokens * unit, self.max_amount_tokens * unit, self.min_term_months,
+            self.max_term_months, self.min_funding_period, self.max_funding_period,
+        )
+
+
+@dataclass(frozen=True)
+class Market:
+    """A deployed market: proxied contracts and their implementations."""
+
+    asset: Any
+    registry: Any
+    factory: Any
+    treasury: Any
+    loan_implementation: Any
+    calculator: Any
+    implementations: dict[str, Any]
 
 
 def deploy_proxy(project: Any, deployer: Any, contract_type: Any, *init_args: Any) -> tuple[Any, Any]:
@@ -18,42 +92,52 @@ def deploy_proxy(project: Any, deployer: Any, contract_type: Any, *init_args: An
     return contract_type.at(proxy.address), impl
 
 
-@dataclass(frozen=True)
-class Foundation:
-    """The contracts of the foundation: the registry (behind its proxy) and the stateless calculator."""
-
-    registry: Any
-    registry_implementation: Any
-    calculator: Any
-
-
-def deploy_foundation(
+def deploy_market(
     project: Any,
     deployer: Any,
+    asset: Any,
     *,
-    admin: Any | None = None,
+    params: MarketParams | None = None,
+    oracle_signers: tuple[str, ...] = (),
     kyc_admin: Any | None = None,
     revoker: Any | None = None,
+    underwriter: Any | None = None,
     guardian: Any | None = None,
-    oracle_signers: tuple[str, ...] = (),
-    kyc_validity: int = YEAR,
-) -> Foundation:
-    """Deploys `UserRegistry` (proxy) and `InterestCalculator`, grants the registry's roles and adds oracle signers.
-
-    Roles default to the deployer; the governance deploy script hands them to the timelock and the Safe.
-    """
-    admin = admin or deployer
-    registry, impl = deploy_proxy(project, deployer, project.UserRegistry, deployer, kyc_validity)
+) -> Market:
+    """Deploys and wires a whole market for ``asset``; operational roles default to the deployer."""
+    params = params or MarketParams()
+    unit = 10 ** asset.decimals()
+    registry, registry_impl = deploy_proxy(project, deployer, project.UserRegistry, deployer, params.kyc_validity)
+    factory, factory_impl = deploy_proxy(
+        project, deployer, project.LoanFactory, deployer, registry, asset, params.limits(unit)
+    )
+    treasury, treasury_impl = deploy_proxy(
+        project, deployer, project.Treasury, deployer, asset, factory, params.reserve_share_bps,
+        params.default_cover_bps,
+    )
+    loan_impl = deployer.deploy(
+        project.Loan, params.loan.as_tuple(factory.address, registry.address, treasury.address, asset.address, unit)
+    )
+    factory.setLoanImplementation(loan_impl, sender=deployer)
+    for grade, (rate, fee) in params.rates.items():
+        factory.setRate(int(grade), rate, fee, sender=deployer)
     for role, holder in (
-        (registry.KYC_ADMIN_ROLE(), kyc_admin or admin),
-        (registry.REVOKER_ROLE(), revoker or admin),
-        (registry.GUARDIAN_ROLE(), guardian or admin),
+        (registry.KYC_ADMIN_ROLE(), kyc_admin),
+        (registry.REVOKER_ROLE(), revoker),
+        (registry.GUARDIAN_ROLE(), guardian),
     ):
-        registry.grantRole(role, holder, sender=deployer)
+        registry.grantRole(role, holder or deployer, sender=deployer)
+    factory.grantRole(factory.UNDERWRITER_ROLE(), underwriter or deployer, sender=deployer)
+    factory.grantRole(factory.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)
     for signer in oracle_signers:
         registry.addSigner(signer, sender=deployer)
-    if admin != deployer:
-        registry.grantRole(registry.DEFAULT_ADMIN_ROLE(), admin, sender=deployer)
-        registry.renounceRole(registry.DEFAULT_ADMIN_ROLE(), deployer, sender=deployer)
     calculator = deployer.deploy(project.InterestCalculator)
-    return Foundation(registry=registry, registry_implementation=impl, calculator=calculator)
+    return Market(
+        asset=asset,
+        registry=registry,
+        factory=factory,
+        treasury=treasury,
+        loan_implementation=loan_impl,
+        calculator=calculator,
+        implementations={"UserRegistry": registry_impl, "LoanFactory": factory_impl, "Treasury": treasury_impl},
+    )
