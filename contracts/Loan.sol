@@ -34,6 +34,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
     IUserRegistry private immutable _REGISTRY;
     address private immutable _TREASURY;
     IERC20 private immutable _ASSET;
+    address private immutable _POOL;
     uint8 private immutable _DECIMALS;
     uint16 private immutable _SERVICING_FEE_BPS;
     uint16 private immutable _LATE_FEE_BPS;
@@ -131,6 +132,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
     constructor(Config memory c) ERC20("", "") {
         if (
             c.factory == address(0) || c.registry == address(0) || c.treasury == address(0) || c.asset == address(0)
+                || c.pool == address(0)
                 || c.servicingFeeBps > 1_000 || c.lateFeeBps > 2_500 || c.minNote == 0 || c.partialFundingBps > BPS
                 || c.defaultAfter <= c.gracePeriod || c.acceptanceWindow == 0 || c.drawdownWindow == 0
         ) revert LoanInvalidConfig();
@@ -138,6 +140,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
         _REGISTRY = IUserRegistry(c.registry);
         _TREASURY = c.treasury;
         _ASSET = IERC20(c.asset);
+        _POOL = c.pool;
         _DECIMALS = IERC20Metadata(c.asset).decimals();
         _SERVICING_FEE_BPS = c.servicingFeeBps;
         _LATE_FEE_BPS = c.lateFeeBps;
@@ -235,7 +238,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
 
     /// @inheritdoc ILoan
     function claimFor(address lender) external nonReentrant returns (uint256 amount) {
-        if (!_claimers[lender][msg.sender]) revert LoanNotClaimer(msg.sender, lender);
+        if (msg.sender != _POOL && !_claimers[lender][msg.sender]) revert LoanNotClaimer(msg.sender, lender);
         amount = _settle(lender);
         emit Claimed(lender, msg.sender, amount);
         _ASSET.safeTransfer(msg.sender, amount);
@@ -435,6 +438,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
             registry: address(_REGISTRY),
             treasury: _TREASURY,
             asset: address(_ASSET),
+            pool: _POOL,
             servicingFeeBps: _SERVICING_FEE_BPS,
             lateFeeBps: _LATE_FEE_BPS,
             lateFeeMin: _LATE_FEE_MIN,

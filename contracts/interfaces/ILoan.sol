@@ -44,6 +44,7 @@ interface ILoan {
         address registry;
         address treasury;
         address asset;
+        address pool;
         uint16 servicingFeeBps;
         uint16 lateFeeBps;
         uint128 lateFeeMin;
@@ -165,7 +166,9 @@ interface ILoan {
     /// @notice Pays the caller everything their notes have earned. Never paused.
     function claim() external returns (uint256 amount);
 
-    /// @notice Pays the caller (an approved claimer, e.g. the lending pool) what `lender`'s notes have earned.
+    /// @notice Pays the caller what `lender`'s notes have earned: the caller must be approved by the lender
+    /// (`setClaimer`) or be the market's lending pool, which claims only when the lender asks it to (`claimReturns`)
+    /// and credits the lender's account.
     function claimFor(address lender) external returns (uint256 amount);
 
     /// @notice Approves or revokes `claimer` to claim the caller's payouts to itself.

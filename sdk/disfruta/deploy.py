@@ -37,9 +37,9 @@ class LoanConfig:
     acceptance_window: int = 7 * DAY
     drawdown_window: int = 30 * DAY
 
-    def as_tuple(self, factory: str, registry: str, treasury: str, asset: str, unit: int) -> tuple[Any, ...]:
+    def as_tuple(self, factory: str, registry: str, treasury: str, asset: str, pool: str, unit: int) -> tuple[Any, ...]:
         return (
-            factory, registry, treasury, asset,
+            factory, registry, treasury, asset, pool,
             self.servicing_fee_bps, self.late_fee_bps, self.late_fee_min_tokens * unit, self.min_note_tokens * unit,
             self.partial_funding_bps, self.grace_period, self.default_after, self.acceptance_window,
             self.drawdown_window,
@@ -77,6 +77,7 @@ class Market:
     registry: Any
     factory: Any
     treasury: Any
+    pool: Any
     loan_implementation: Any
     calculator: Any
     implementations: dict[str, Any]
@@ -115,8 +116,10 @@ def deploy_market(
         project, deployer, project.Treasury, deployer, asset, factory, params.reserve_share_bps,
         params.default_cover_bps,
     )
+    pool, pool_impl = deploy_proxy(project, deployer, project.LendingPool, deployer, asset, factory)
     loan_impl = deployer.deploy(
-        project.Loan, params.loan.as_tuple(factory.address, registry.address, treasury.address, asset.address, unit)
+        project.Loan,
+        params.loan.as_tuple(factory.address, registry.address, treasury.address, asset.address, pool.address, unit),
     )
     factory.setLoanImplementation(loan_impl, sender=deployer)
     for grade, (rate, fee) in params.rates.items():
@@ -129,6 +132,7 @@ def deploy_market(
         registry.grantRole(role, holder or deployer, sender=deployer)
     factory.grantRole(factory.UNDERWRITER_ROLE(), underwriter or deployer, sender=deployer)
     factory.grantRole(factory.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)
+    pool.grantRole(pool.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)
     for signer in oracle_signers:
         registry.addSigner(signer, sender=deployer)
     calculator = deployer.deploy(project.InterestCalculator)
@@ -137,7 +141,11 @@ def deploy_market(
         registry=registry,
         factory=factory,
         treasury=treasury,
+        pool=pool,
         loan_implementation=loan_impl,
         calculator=calculator,
-        implementations={"UserRegistry": registry_impl, "LoanFactory": factory_impl, "Treasury": treasury_impl},
+        implementations={
+            "UserRegistry": registry_impl, "LoanFactory": factory_impl, "Treasury": treasury_impl,
+            "LendingPool": pool_impl,
+        },
     )
