@@ -28,3 +28,15 @@ def demo(network: str) -> None:
         if isinstance(exc, (ApeException, ValueError)):
             raise click.ClickException(str(exc)) from exc
         raise
+
+
+def _register_services() -> None:
+    """The oracle and credit groups; their modules import only click, the heavy work loads per command."""
+    from disfruta.credit.cli import credit_group
+    from disfruta.oracle.cli import oracle_group
+
+    main.add_command(oracle_group, "oracle")
+    main.add_command(credit_group, "credit")
+
+
+_register_services()

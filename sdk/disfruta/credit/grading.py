@@ -1,0 +1,36 @@
+"""Score bands → grades (A1 … E5, or declined) and the borrowing limit of each grade.
+
+The 25 bands are cut by the trained scorecard (``Scorecard.grade_bounds``, quantiles of the approved training
+scores, so each grade held about 4 % of approved applicants when the model was fitted); below the cut-off score the
+applicant is declined. The limit falls geometrically from 50,000 (A1) to 2,000 (E5) currency units, rounded to 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from disfruta.grades import Grade
+
+TOP_LIMIT = 50_000
+BOTTOM_LIMIT = 2_000
+
+
+def _limit_table() -> tuple[int, ...]:
+    ratio = (BOTTOM_LIMIT / TOP_LIMIT) ** (1 / 24)
+    return tuple(int(round(TOP_LIMIT * ratio**i / 100) * 100) for i in range(25))
+
+
+GRADE_LIMITS: tuple[int, ...] = _limit_table()
+
+
+def grade_for(score: int, grade_bounds: Sequence[int]) -> Grade | None:
+    """The best grade whose lower bound ``score`` reaches; ``None`` (declined) below E5's bound (the cut-off)."""
+    for number, bound in enumerate(grade_bounds, start=1):
+        if score >= bound:
+            return Grade(number)
+    return None
+
+
+def borrow_limit(grade: Grade, token_decimals: int) -> int:
+    """The grade's borrowing limit in token units (``decimals`` = 6 for USDC)."""
+    return GRADE_LIMITS[grade.value - 1] * 10**token_decimals

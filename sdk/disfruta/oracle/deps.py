@@ -1,0 +1,70 @@
+"""FastAPI dependencies: the context, a database session per request, and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from eth_utils import to_checksum_address
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from disfruta.oracle.context import OracleContext
+from disfruta.oracle.errors import forbidden, unauthorized
+from disfruta.oracle.tokens import Principal
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /auth/siwe/verify or /auth/operator/login")
+
+
+def get_ctx(request: Request) -> OracleContext:
+    ctx: OracleContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[OracleContext, Depends(get_ctx)]
+
+
+def get_db(ctx: Ctx) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back when it raises."""
+    with ctx.sessions() as db:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+
+Db = Annotated[Session, Depends(get_db)]
+
+
+def get_principal(ctx: Ctx, db: Db,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    if credentials is None:
+        raise unauthorized("missing bearer token (Authorization: Bearer <access token>)")
+    return ctx.tokens.authenticate(db, credentials.credentials, ctx.now())
+
+
+def get_wallet(principal: Annotated[Principal, Depends(get_principal)]) -> str:
+    if principal.role != "wallet":
+        raise forbidden("this endpoint is for wallet users")
+    return principal.subject
+
+
+def get_operator(principal: Annotated[Principal, Depends(get_principal)]) -> str:
+    if principal.role != "operator":
+        raise forbidden("this endpoint is for KYC operators")
+    return principal.subject
+
+
+Wallet = Annotated[str, Depends(get_wallet)]
+Operator = Annotated[str, Depends(get_operator)]
+
+
+def wallet_path(wallet: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$",
+                                            description="The user's wallet address")]) -> str:
+    return str(to_checksum_address(wallet))
+
+
+WalletPath = Annotated[str, Depends(wallet_path)]
