@@ -10,8 +10,26 @@ from disfruta.attestations import (
 )
 from disfruta.grades import Grade
 
+# The client pulls in web3; import it lazily so `disfruta.attestations` stays light for the oracle service.
+
+
+def __getattr__(name: str) -> object:
+    if name == "Disfruta":
+        from disfruta.client import Disfruta
+
+        return Disfruta
+    if name in ("AutoInvestCriteria", "Deployment", "LoanStatus"):
+        from disfruta import models
+
+        return getattr(models, name)
+    raise AttributeError(name)
+
 __all__ = [
+    "AutoInvestCriteria",
     "CreditAttestation",
+    "Deployment",
+    "Disfruta",
+    "LoanStatus",
     "Grade",
     "KycAttestation",
     "Role",

@@ -1,0 +1,248 @@
+"""What the SDK's reads return: plain, typed dataclasses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from disfruta.errors import ConfigurationError
+from disfruta.grades import Grade
+
+PURPOSES = ("debt consolidation", "credit card", "home improvement", "business", "car", "medical", "education",
+            "other")
+
+
+class LoanStatus(IntEnum):
+    PENDING = 0
+    FUNDING = 1
+    FUNDED = 2
+    ACTIVE = 3
+    REPAID = 4
+    DEFAULTED = 5
+    REJECTED = 6
+    EXPIRED = 7
+
+    @classmethod
+    def parse(cls, value: str | int) -> LoanStatus:
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            raise ValueError(f"status must be one of {', '.join(s.name.lower() for s in cls)}, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A market's addresses on one chain, as `deployments/<network>.json` records them."""
+
+    chain_id: int
+    contracts: dict[str, str]
+    block: int = 0
+    network: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    REQUIRED = ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "asset")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deployment:
+        try:
+            contracts = {k: v if isinstance(v, str) else v["address"] for k, v in data["contracts"].items()}
+            deployment = cls(chain_id=int(data["chain_id"]), contracts=contracts, block=int(data.get("block", 0)),
+                             network=str(data.get("network", "")), extra={k: v for k, v in data.items()
+                                                                           if k not in ("contracts", "chain_id")})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigurationError(f"not a deployment file: missing or bad field {exc}") from exc
+        missing = [name for name in cls.REQUIRED if name not in deployment.contracts]
+        if missing:
+            raise ConfigurationError(f"deployment has no address for {', '.join(missing)}")
+        return deployment
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Deployment:
+        p = Path(path)
+        try:
+            return cls.from_dict(json.loads(p.read_text()))
+        except FileNotFoundError:
+            raise ConfigurationError(f"deployment file {p} does not exist (run `disfruta deploy` first)") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"deployment file {p} is not JSON: {exc}") from exc
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name]
+        except KeyError:
+            raise ConfigurationError(f"deployment has no address for {name}") from None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A mined transaction: its hash, gas and decoded events."""
+
+    tx_hash: str
+    block: int
+    gas_used: int
+    events: list[Event]
+    return_value: Any = None
+
+    def find(self, name: str) -> list[Event]:
+        return [e for e in self.events if e.name == name]
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    address: str
+    args: dict[str, Any]
+    block: int
+    tx_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    address: str
+    status: str
+    roles: int
+    kyc_commitment: bytes
+    kyc_valid_until: int
+    grade: Grade | None
+    borrow_limit: int
+    credit_valid_until: int
+    is_verified_lender: bool
+    is_verified_borrower: bool
+
+
+@dataclass(frozen=True)
+class LoanInfo:
+    """One loan, its terms and where its repayment stands (amounts in token units)."""
+
+    loan_id: int
+    address: str
+    borrower: str
+    status: LoanStatus
+    grade: Grade
+    purpose: str
+    goal: int
+    principal: int
+    funded: int
+    annual_rate_bps: int
+    term_months: int
+    monthly_payment: int
+    funding_deadline: int
+    start_time: int
+    principal_outstanding: int
+    interest_owed: int
+    late_fees_owed: int
+    amount_due: int
+    payoff_amount: int
+    next_due_date: int
+    days_past_due: int
+    paused: bool
+
+    @property
+    def funded_fraction(self) -> float:
+        return self.funded / self.goal if self.goal else 0.0
+
+
+@dataclass(frozen=True)
+class Installment:
+    number: int
+    due_date: int
+    payment: int
+    interest: int
+    principal: int
+    paid: bool
+    late: bool
+
+
+@dataclass(frozen=True)
+class AutoInvestCriteria:
+    """A lender's standing instructions (amounts in token units; grades inclusive; purposes as codes)."""
+
+    min_grade: Grade = Grade.A1
+    max_grade: Grade = Grade.E5
+    min_rate_bps: int = 0
+    max_rate_bps: int = 10_000
+    max_term_months: int = 60
+    purposes: tuple[int, ...] = tuple(range(len(PURPOSES)))
+    amount_per_loan: int = 0
+    max_per_borrower: int = 0
+    cash_to_keep: int = 0
+    enabled: bool = True
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        bits = 0
+        for p in self.purposes:
+            if not 0 <= p < 32:
+                raise ValueError(f"purpose codes are 0 … 31, got {p}")
+            bits |= 1 << p
+        return (self.enabled, int(self.min_grade), int(self.max_grade), self.min_rate_bps, self.max_rate_bps,
+                self.max_term_months, bits, self.amount_per_loan, self.max_per_borrower, self.cash_to_keep)
+
+
+@dataclass(frozen=True)
+class PortfolioLoan:
+    loan_id: int
+    address: str
+    status: LoanStatus
+    grade: Grade
+    notes: int
+    invested: int
+    principal_outstanding: int
+    received: int
+    claimable: int
+    interest_and_fees: int
+    loss: int
+    expected_loss: int
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A lender's position across loans (token units) with realised and expected returns."""
+
+    lender: str
+    pool_cash: int
+    invested: int
+    principal_outstanding: int
+    received: int
+    claimable: int
+    interest_and_fees: int
+    losses: int
+    expected_losses: int
+    expected_losses_by_grade: dict[str, int]
+    net_annualized_return: float | None
+    xirr: float | None
+    loans: list[PortfolioLoan]
+
+
+@dataclass(frozen=True)
+class BorrowerDashboard:
+    borrower: str
+    grade: Grade | None
+    borrow_limit: int
+    exposure: int
+    available_credit: int
+    loans: list[LoanInfo]
+    total_outstanding: int
+    next_payment_due: int
+    next_due_date: int
+
+
+@dataclass(frozen=True)
+class TreasuryInfo:
+    reserve: int
+    available_fees: int
+    origination_fees: int
+    servicing_fees: int
+    reserve_used: int
+    reserve_share_bps: int
+    default_cover_bps: int
+
+
+def fmt_time(ts: int) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d") if ts else "-"
