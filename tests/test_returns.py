@@ -41,7 +41,7 @@ def test_annual_default_probability__worse_grade__higher():
 def test_expected_loss__remaining_term__pd_times_lgd():
     info = LoanInfo(loan_id=1, address="0x" + "1" * 40, borrower="0x" + "2" * 40, status=LoanStatus.ACTIVE,
                     grade=Grade.C1, purpose="car", goal=1_000, principal=1_000, funded=1_000, annual_rate_bps=1_500,
-                    term_months=12, monthly_payment=90, funding_deadline=0, start_time=0,
+                    term_months=12, monthly_payment=90, funding_deadline=0, funded_at=0, start_time=0,
                     principal_outstanding=1_000, interest_owed=0, late_fees_owed=0, amount_due=0, payoff_amount=0,
                     next_due_date=0, days_past_due=0, paused=False)
     whole = expected_loss(info, 1_000_000, now=0, default_probability=lambda g: 0.1)

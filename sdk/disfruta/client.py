@@ -47,6 +47,8 @@ class Disfruta(ActionsMixin, ReadsMixin):
         self.retries = retries
         self.receipt_timeout = receipt_timeout
         self._provider_ctx: AbstractContextManager[Any] | None = None
+        # Called with (function name, receipt) after every mined transaction: gas accounting, logging.
+        self.on_receipt: Callable[[str, Receipt], None] | None = None
         chain_id = w3.eth.chain_id
         if chain_id != deployment.chain_id:
             raise ConfigurationError(f"the node is on chain {chain_id} but the deployment is for {deployment.chain_id}")
@@ -149,9 +151,12 @@ class Disfruta(ActionsMixin, ReadsMixin):
         receipt = self._retry(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, self.receipt_timeout))
         if receipt["status"] != 1:
             raise self._failure_reason(fn, params, receipt["blockNumber"])
-        return Receipt(tx_hash=tx_hash.hex() if isinstance(tx_hash, bytes) else str(tx_hash),
-                       block=receipt["blockNumber"], gas_used=receipt["gasUsed"],
-                       events=self.decode_logs(receipt["logs"]))
+        result = Receipt(tx_hash=tx_hash.hex() if isinstance(tx_hash, bytes) else str(tx_hash),
+                         block=receipt["blockNumber"], gas_used=receipt["gasUsed"],
+                         events=self.decode_logs(receipt["logs"]))
+        if self.on_receipt is not None:
+            self.on_receipt(fn.fn_name, result)
+        return result
 
     def _send_once(self, fn: Any, params: dict[str, Any]) -> Any:
         if isinstance(self.account, LocalAccount):

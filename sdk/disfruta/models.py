@@ -134,6 +134,7 @@ class LoanInfo:
     term_months: int
     monthly_payment: int
     funding_deadline: int
+    funded_at: int
     start_time: int
     principal_outstanding: int
     interest_owed: int

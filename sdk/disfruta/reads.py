@@ -61,7 +61,7 @@ class ReadsMixin:
         return LoanInfo(
             loan_id=t[0], address=c.address, borrower=t[1], status=LoanStatus(p[0]), grade=Grade(t[7]),
             purpose=PURPOSES[t[8]] if t[8] < len(PURPOSES) else str(t[8]), goal=t[3], principal=t[4],
-            funded=funded, annual_rate_bps=t[5], term_months=t[6], monthly_payment=t[9], funding_deadline=deadline,
+            funded=funded, annual_rate_bps=t[5], term_months=t[6], monthly_payment=t[9], funding_deadline=deadline, funded_at=p[7],
             start_time=p[5], principal_outstanding=p[1], interest_owed=p[2], late_fees_owed=p[3],
             amount_due=f.amountDue().call(block_identifier=block),
             payoff_amount=f.payoffAmount().call(block_identifier=block),

@@ -36,7 +36,9 @@ def get_db(ctx: Ctx) -> Iterator[Session]:
             raise
 
 
-Db = Annotated[Session, Depends(get_db)]
+# scope="function": the commit runs when the handler returns, before the response is sent — a client that
+# uses what it was just given (a session, a submission) must find it committed.
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def get_principal(ctx: Ctx, db: Db,

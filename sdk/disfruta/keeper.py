@@ -1,0 +1,134 @@
+"""The keeper: matches open loans to auto-invest lenders, expires failed fundings and declares defaults.
+
+Fair order: lenders with the most idle cash (above what they keep) go first. Two keepers may run at once: every rule
+is enforced on chain (at most one investment per lender per loan, a full loan takes no more, a default is declared
+once), and each action is simulated before it is sent, so a keeper that lost a race skips instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from disfruta.errors import ContractError
+from disfruta.models import LoanInfo, LoanStatus
+
+if TYPE_CHECKING:
+    from disfruta.client import Disfruta
+
+log = logging.getLogger("disfruta.keeper")
+DEFAULT_AFTER_DAYS = 120
+DRAWDOWN_WINDOW = 30 * 86_400
+
+
+@dataclass
+class KeeperReport:
+    """What one pass did."""
+
+    invested: dict[int, int] = field(default_factory=dict)  # loan id → amount invested by auto-invest
+    defaulted: list[int] = field(default_factory=list)
+    expired: list[int] = field(default_factory=list)
+    late: dict[int, int] = field(default_factory=dict)  # loan id → days past due
+    fees_swept: int = 0
+    skipped: list[str] = field(default_factory=list)  # actions another keeper (or a state change) made moot
+    gas_used: int = 0
+
+
+class Keeper:
+    def __init__(self, client: Disfruta, *, batch_size: int = 25, sweep_min: int | None = None) -> None:
+        """``sweep_min``: sweep a loan's accrued servicing fees to the Treasury once they reach this many token
+        units (default: 10 whole tokens; 0 disables sweeping)."""
+        self.client = client
+        self.batch_size = batch_size
+        self.sweep_min = 10 * 10**client.decimals if sweep_min is None else sweep_min
+
+    # ------------------------------------------------------------------------------------------- lenders
+
+    def auto_investors(self) -> list[str]:
+        """Lenders whose latest criteria are enabled, ordered by idle cash above their cash-to-keep (most first)."""
+        latest: dict[str, tuple] = {}
+        for event in self.client.get_events(["CriteriaSet"], address=self.client.pool.address):
+            latest[event.args["lender"]] = event.args["criteria"]
+        ranked = []
+        for lender in latest:
+            criteria = self.client.pool.functions.criteriaOf(lender).call()
+            if not criteria[0]:
+                continue
+            spare = self.client.pool_balance(lender) - criteria[9]
+            if spare > 0:
+                ranked.append((spare, lender))
+        ranked.sort(key=lambda x: (-x[0], x[1]))
+        return [lender for _, lender in ranked]
+
+    # ------------------------------------------------------------------------------------------- one pass
+
+    def run_once(self) -> KeeperReport:
+        report = KeeperReport()
+        now = self.client.w3.eth.get_block("latest")["timestamp"]
+        loans = [self.client.loan(i) for i in range(1, self.client.loan_count() + 1)]
+        investors: list[str] | None = None
+        for info in loans:
+            if info.status == LoanStatus.FUNDING and not info.paused and now <= info.funding_deadline:
+                investors = self.auto_investors() if investors is None else investors
+                self._invest(info, investors, report)
+            elif (info.status == LoanStatus.FUNDING
+                  or (info.status == LoanStatus.FUNDED and now > info.funded_at + DRAWDOWN_WINDOW)):
+                self._try(report, f"expire #{info.loan_id}", lambda i=info: self.client.expire(i.address),
+                          lambda: report.expired.append(info.loan_id))
+            elif info.status == LoanStatus.ACTIVE and info.days_past_due >= DEFAULT_AFTER_DAYS:
+                self._try(report, f"default #{info.loan_id}", lambda i=info: self.client.handle_default(i.address),
+                          lambda: report.defaulted.append(info.loan_id))
+            elif info.status == LoanStatus.ACTIVE and info.days_past_due > 0:
+                report.late[info.loan_id] = info.days_past_due
+                log.info("loan #%d is %d days past due", info.loan_id, info.days_past_due)
+            if self.sweep_min and info.status in (LoanStatus.ACTIVE, LoanStatus.REPAID, LoanStatus.DEFAULTED):
+                self._sweep(info, report)
+        return report
+
+    def run(self, interval: float = 15.0, iterations: int | None = None) -> list[KeeperReport]:
+        """Runs passes every ``interval`` seconds (forever when ``iterations`` is None)."""
+        reports, n = [], 0
+        while iterations is None or n < iterations:
+            reports.append(self.run_once())
+            n += 1
+            if iterations is None or n < iterations:
+                time.sleep(interval)
+        return reports
+
+    # ------------------------------------------------------------------------------------------- internals
+
+    def _invest(self, info: LoanInfo, investors: list[str], report: KeeperReport) -> None:
+        remaining = info.goal - info.funded
+        for start in range(0, len(investors), self.batch_size):
+            if remaining <= 0:
+                return
+            batch = investors[start:start + self.batch_size]
+            receipt = self._try(report, f"autoInvest #{info.loan_id}",
+                                lambda b=batch: self.client.auto_invest(info.address, b))
+            if receipt is None:
+                return
+            amount = sum(e.args["amount"] for e in receipt.find("Invested"))
+            report.invested[info.loan_id] = report.invested.get(info.loan_id, 0) + amount
+            remaining -= amount
+
+    def _sweep(self, info: LoanInfo, report: KeeperReport) -> None:
+        fees = self.client.loan_contract(info.address).functions.position().call()[9]
+        if fees >= self.sweep_min:
+            receipt = self._try(report, f"sweepFees #{info.loan_id}", lambda: self.client.sweep_fees(info.address))
+            if receipt is not None:
+                report.fees_swept += sum(e.args["amount"] for e in receipt.find("FeesSwept"))
+
+    def _try(self, report: KeeperReport, what: str, action, on_success=None):  # type: ignore[no-untyped-def]
+        try:
+            receipt = action()
+        except ContractError as exc:
+            # Simulation refused it: another keeper got there first, or the state moved on. Nothing to do.
+            report.skipped.append(f"{what}: {exc}")
+            log.info("skipped %s: %s", what, exc)
+            return None
+        report.gas_used += receipt.gas_used
+        if on_success is not None:
+            on_success()
+        return receipt

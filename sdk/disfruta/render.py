@@ -1,0 +1,101 @@
+"""Rich tables for the CLI and the demo."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from disfruta.models import Installment, LoanInfo, Portfolio, TreasuryInfo, fmt_time
+
+if TYPE_CHECKING:
+    from disfruta.client import Disfruta
+
+console = Console(width=140)
+
+
+def money(client: Disfruta, units: int) -> str:
+    return f"{client.from_units(units):,.2f}"
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.2f} %"
+
+
+def loans_table(client: Disfruta, rows: list[LoanInfo], title: str = "Loans") -> None:
+    t = Table(title=title)
+    for col in ("id", "status", "grade", "purpose", "amount", "funded", "APR", "term", "payment", "outstanding",
+                "days late"):
+        t.add_column(col, justify="right" if col not in ("status", "grade", "purpose") else "left")
+    for x in rows:
+        t.add_row(str(x.loan_id), x.status.name.lower(), x.grade.name, x.purpose, money(client, x.goal),
+                  f"{x.funded_fraction * 100:.0f} %", f"{x.annual_rate_bps / 100:.2f} %", f"{x.term_months} m",
+                  money(client, x.monthly_payment), money(client, x.principal_outstanding), str(x.days_past_due))
+    console.print(t)
+
+
+def loan_detail(client: Disfruta, info: LoanInfo, schedule: list[Installment]) -> None:
+    loans_table(client, [info], title=f"Loan #{info.loan_id} ({info.address})")
+    console.print(f"borrower {info.borrower}; amount due now {money(client, info.amount_due)}; payoff "
+                  f"{money(client, info.payoff_amount)}; next due {fmt_time(info.next_due_date)}")
+    t = Table(title="Schedule")
+    for col in ("#", "due", "payment", "interest", "principal", "state"):
+        t.add_column(col, justify="right")
+    for i in schedule:
+        state = "paid" if i.paid else ("late" if i.late else "")
+        t.add_row(str(i.number), fmt_time(i.due_date), money(client, i.payment), money(client, i.interest),
+                  money(client, i.principal), state)
+    console.print(t)
+
+
+def portfolio_table(client: Disfruta, p: Portfolio, name: str = "") -> None:
+    t = Table(title=f"Portfolio of {name or p.lender}")
+    for col in ("loan", "status", "grade", "invested", "outstanding", "received", "claimable", "interest+fees",
+                "loss", "expected loss"):
+        t.add_column(col, justify="right")
+    for r in p.loans:
+        t.add_row(f"#{r.loan_id}", r.status.name.lower(), r.grade.name, money(client, r.invested),
+                  money(client, r.principal_outstanding), money(client, r.received), money(client, r.claimable),
+                  money(client, r.interest_and_fees), money(client, r.loss), money(client, r.expected_loss))
+    console.print(t)
+    console.print(f"pool cash {money(client, p.pool_cash)}; net annualized return {pct(p.net_annualized_return)}; "
+                  f"XIRR {pct(p.xirr)}; expected losses by grade "
+                  f"{ {g: money(client, v) for g, v in p.expected_losses_by_grade.items()} }")
+
+
+def portfolios_summary(client: Disfruta, rows: list[tuple[str, Portfolio]]) -> None:
+    t = Table(title="Lenders")
+    for col in ("lender", "pool cash", "invested", "outstanding", "received", "claimable", "interest+fees",
+                "losses", "expected losses", "NAR", "XIRR"):
+        t.add_column(col, justify="right" if col != "lender" else "left")
+    for name, p in rows:
+        t.add_row(name, money(client, p.pool_cash), money(client, p.invested), money(client, p.principal_outstanding),
+                  money(client, p.received), money(client, p.claimable), money(client, p.interest_and_fees),
+                  money(client, p.losses), money(client, p.expected_losses), pct(p.net_annualized_return),
+                  pct(p.xirr))
+    console.print(t)
+
+
+def treasury_table(client: Disfruta, info: TreasuryInfo) -> None:
+    t = Table(title="Treasury")
+    t.add_column("item")
+    t.add_column("amount", justify="right")
+    for label, value in (("origination fees collected", info.origination_fees),
+                         ("servicing fees collected", info.servicing_fees),
+                         ("fees available to governance", info.available_fees), ("reserve", info.reserve),
+                         ("reserve paid out on defaults", info.reserve_used)):
+        t.add_row(label, money(client, value))
+    console.print(t)
+    console.print(f"policy: {info.reserve_share_bps / 100:.0f} % of fees to the reserve; defaults covered at "
+                  f"{info.default_cover_bps / 100:.0f} % of outstanding principal, capped by the reserve")
+
+
+def gas_table(rows: list[tuple[str, int, int, Any]]) -> None:
+    """(operation, calls, mean gas, target or None)."""
+    t = Table(title="Gas per operation (whole transaction)")
+    for col in ("operation", "calls", "mean gas", "target"):
+        t.add_column(col, justify="right" if col != "operation" else "left")
+    for op, calls, mean, target in rows:
+        t.add_row(op, str(calls), f"{mean:,}", f"{target:,}" if target else "-")
+    console.print(t)
