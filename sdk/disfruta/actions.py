@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from eth_utils import to_checksum_address
 
 from disfruta.attestations import CreditAttestation, KycAttestation
 from disfruta.errors import ConfigurationError
-from disfruta.models import AutoInvestCriteria, LoanStatus, Receipt
+from disfruta.models import AutoInvestCriteria, Receipt
 
 if TYPE_CHECKING:
     from disfruta.client import Disfruta
@@ -169,9 +169,3 @@ class ActionsMixin:
             raise ConfigurationError(
                 f"{owner} holds {self.from_units(balance)} tokens, needs {self.from_units(amount)}")
         self.send(self.token.functions.approve(spender, amount))
-
-    def _require_status(self: Disfruta, loan: Any, *allowed: LoanStatus) -> LoanStatus:
-        status = LoanStatus(loan.functions.status().call())
-        if status not in allowed:
-            raise ConfigurationError(f"loan is {status.name.lower()}, expected {' or '.join(s.name.lower() for s in allowed)}")
-        return status

@@ -258,8 +258,8 @@ def keeper_run(ctx: Context, interval: float, iterations: int | None) -> None:
     n = 0
     while iterations is None or n < iterations:
         report = k.run_once()
-        ctx.emit(report, lambda r=report: click.echo(
-            f"pass {n + 1}: invested {dict(r.invested)}, expired {r.expired}, defaulted {r.defaulted}, "
+        ctx.emit(report, lambda r=report, k=n: click.echo(
+            f"pass {k + 1}: invested {dict(r.invested)}, expired {r.expired}, defaulted {r.defaulted}, "
             f"late {dict(r.late)}, skipped {len(r.skipped)}, gas {r.gas_used:,}"))
         n += 1
         if iterations is None or n < iterations:

@@ -20,12 +20,20 @@ from pathlib import Path
 from typing import Any, Callable
 
 import requests
+from eth_abi.exceptions import DecodingError
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
 from web3._utils.events import get_event_data
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    LogTopicError,
+    MismatchedABI,
+    TimeExhausted,
+    TransactionNotFound,
+)
 
 from disfruta.abi import abi_of
 from disfruta.actions import ActionsMixin
@@ -208,7 +216,7 @@ class Disfruta(ActionsMixin, ReadsMixin):
                 continue
             try:
                 data = get_event_data(self.w3.codec, item, log)
-            except Exception:  # noqa: BLE001 - same topic, different indexing (ERC-20 vs notes): not ours
+            except (MismatchedABI, LogTopicError, DecodingError):  # same topic, other indexing: not ours
                 continue
             events.append(Event(name=data["event"], address=data["address"], args=dict(data["args"]),
                                 block=data["blockNumber"], tx_hash=data["transactionHash"].hex(),

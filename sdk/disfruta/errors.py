@@ -117,6 +117,6 @@ def decode_revert(data: bytes | str | None) -> DisfrutaError:
     decoded = decode(types, bytes(raw[4:]))
     values = {
         i["name"] or f"arg{n}": to_checksum_address(v) if i["type"] == "address" else v
-        for n, (i, v) in enumerate(zip(item["inputs"], decoded))
+        for n, (i, v) in enumerate(zip(item["inputs"], decoded, strict=False))
     }
     return error_classes()[item["name"]](values)

@@ -76,10 +76,10 @@ class Keeper:
             elif (info.status == LoanStatus.FUNDING
                   or (info.status == LoanStatus.FUNDED and now > info.funded_at + DRAWDOWN_WINDOW)):
                 self._try(report, f"expire #{info.loan_id}", lambda i=info: self.client.expire(i.address),
-                          lambda: report.expired.append(info.loan_id))
+                          lambda i=info: report.expired.append(i.loan_id))
             elif info.status == LoanStatus.ACTIVE and info.days_past_due >= DEFAULT_AFTER_DAYS:
                 self._try(report, f"default #{info.loan_id}", lambda i=info: self.client.handle_default(i.address),
-                          lambda: report.defaulted.append(info.loan_id))
+                          lambda i=info: report.defaulted.append(i.loan_id))
             elif info.status == LoanStatus.ACTIVE and info.days_past_due > 0:
                 report.late[info.loan_id] = info.days_past_due
                 log.info("loan #%d is %d days past due", info.loan_id, info.days_past_due)

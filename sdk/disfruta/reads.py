@@ -79,7 +79,7 @@ class ReadsMixin:
         status, paid_total = LoanStatus(position[0]), position[4]
         now = self.w3.eth.get_block(block)["timestamp"]
         out, cumulative = [], 0
-        for i, (due, interest, principal) in enumerate(zip(due_dates, interests, principals)):
+        for i, (due, interest, principal) in enumerate(zip(due_dates, interests, principals, strict=False)):
             cumulative += interest + principal
             paid = status == LoanStatus.REPAID or (due != 0 and paid_total >= cumulative)
             out.append(Installment(number=i + 1, due_date=due, payment=interest + principal, interest=interest,
@@ -216,7 +216,7 @@ def _area(history: list[tuple[int, int]], now: int, current: int) -> float:
     if not history:
         return 0.0
     area = 0.0
-    for (t0, v0), (t1, _v1) in zip(history, history[1:]):
+    for (t0, v0), (t1, _v1) in zip(history, history[1:], strict=False):
         area += v0 * (t1 - t0)
     t_last, v_last = history[-1]
     return area + v_last * max(0, now - t_last) if current else area

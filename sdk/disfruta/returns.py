@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
-from pyxirr import InvalidPaymentsError, xirr as _xirr
+from pyxirr import InvalidPaymentsError
+from pyxirr import xirr as _xirr
 
 from disfruta.grades import Grade
 
