@@ -1,111 +1,280 @@
-"""``disfruta demo``: the foundation on a fresh local anvil.
+"""``make demo`` / ``disfruta demo``: the whole platform on a fresh local anvil, end to end.
 
-Deploys the registry (behind its UUPS proxy) and the interest calculator, onboards a borrower and a lender with
-oracle-signed EIP-712 attestations, quotes a loan, and prints what it did with the gas each step cost.
+1. Governance deploys the market: a real Safe (2 of 3 owners), a 48-hour timelock holding every admin role, the
+   contracts behind UUPS proxies; the oracle's signing key is authorised at deployment.
+2. The KYC/credit oracle service starts (a real subprocess with its SQLite database).
+3. Borrowers — real applicants of the German Credit data — sign in with their wallets (EIP-4361), submit KYC, are
+   approved by an operator (password + TOTP), get scored by the trained scorecard, and put the signed attestations
+   on chain. Lenders do the same and set different auto-invest criteria in the lending pool.
+4. Borrowers apply; the underwriter approves; the keeper matches the loans to the lenders' criteria; a manual lender
+   tops up; borrowers draw the money.
+5. A year of monthly repayments with time travel: most on time, one early with a prepayment, one late (late fee),
+   one stops paying and is declared in default at 120 days, covered by the reserve. Lenders claim along the way.
+6. Tables: loans, each lender's portfolio with its XIRR, the treasury and reserve, gas per operation.
 """
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from rich.console import Console
-from rich.table import Table
+from eth_account.signers.local import LocalAccount
+from rich.progress import Progress
 
-from disfruta.attestations import CreditAttestation, KycAttestation, Role, kyc_commitment, sign_attestation
-from disfruta.deploy import deploy_market
+from disfruta.client import Disfruta
 from disfruta.grades import Grade
+from disfruta.models import AutoInvestCriteria, Deployment, LoanStatus
+from disfruta.oracle_client import OracleClient
+from disfruta.oracle_process import OracleProcess
+from disfruta.render import console, gas_table, loans_table, portfolios_summary, treasury_table
 
 DAY = 86_400
-USDC = 10**6  # the demo quotes in a 6-decimal stablecoin
+MONTH = 30 * DAY
+GAS_TARGETS = {"fundLoan": 90_000, "makeRepayment": 90_000, "claim": 60_000, "createLoan": 250_000,
+               "deposit": 75_000}
+
+PEOPLE = [("Ana", "García", "Madrid", "ES"), ("Luca", "Rossi", "Milano", "IT"), ("Marie", "Dubois", "Lyon", "FR"),
+          ("Jonas", "Schmidt", "Köln", "DE"), ("Sofia", "Pereira", "Porto", "PT"), ("Eva", "Novak", "Brno", "CZ")]
+LENDERS = [
+    ("Conservative", AutoInvestCriteria(min_grade=Grade.A1, max_grade=Grade.B5, max_term_months=36), 6_000),
+    ("Balanced", AutoInvestCriteria(min_grade=Grade.A1, max_grade=Grade.C5), 8_000),
+    ("Yield", AutoInvestCriteria(min_grade=Grade.B1, max_grade=Grade.E5, min_rate_bps=1_200), 8_000),
+]
+# How each borrower behaves, in order of the applicants picked: on time, early with a prepayment, late, default.
+BEHAVIOUR = ["on_time", "early", "late", "default", "on_time"]
 
 
-def run_demo(network: str = "ethereum:local:foundry", console: Console | None = None) -> None:
-    import ape  # imported here: ape is slow to import and only needed when a chain is used
+@dataclass
+class Borrower:
+    name: str
+    wallet: LocalAccount
+    record: int
+    applicant: dict[str, Any]
+    grade: str | None = None
+    limit: int = 0
+    loan_id: int | None = None
+    behaviour: str = "on_time"
+    reasons: list[str] = field(default_factory=list)
 
+
+def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
+    import ape
     from ape.logging import logger
 
-    logger.set_level("WARNING")
-    console = console or Console(width=max(Console().width, 120))
+    from disfruta.governance.deployment import GovernanceConfig, deploy_governed_market
+
+    logger.set_level("ERROR")
     with ape.networks.parse_network_choice(network) as provider:
-        chain = ape.chain
-        deployer, borrower, lender, relayer = ape.accounts.test_accounts[:4]
-        oracle = Account.from_key(secrets.token_bytes(32))  # the oracle service's key until it exists
-        console.print(f"[bold]Disfruta demo[/] on {network} (chain id {provider.chain_id})")
+        accounts = ape.accounts.test_accounts
+        deployer, owners, ops, keeper_acct = accounts[0], accounts[1:4], accounts[4], accounts[5]
+        signer = Account.create()
+        console.rule("[bold]1. Governance deploys the market")
+        deployed = deploy_governed_market(
+            ape.project, deployer,
+            GovernanceConfig(safe_owners=tuple(o.address for o in owners), safe_threshold=2, kyc_admin=ops.address,
+                             revoker=ops.address, underwriter=ops.address, oracle_signers=(signer.address,)),
+            local=True)
+        path = Path(tempfile.mkdtemp(prefix="disfruta-demo-")) / "local.json"
+        deployed.record.save(path)
+        deployment = Deployment.from_file(path)
+        for name in ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "Timelock", "Safe", "asset"):
+            console.print(f"  {name:<14} {deployment.address(name)}")
+        console.print(f"  every admin role: the timelock (48 h); guardian and proposer: the Safe (2 of 3); "
+                      f"deployment file {path}")
 
-        # A local stand-in for USDC: 6 decimals, mintable (the mock ships with the contracts for local chains).
-        usd = deployer.deploy(ape.project.MockERC20, "Demo USD", "dUSD", 6)
-        market = deploy_market(ape.project, deployer, usd, oracle_signers=(oracle.address,))
-        registry, calculator = market.registry, market.calculator
-        for name, contract in (("UserRegistry", registry), ("LoanFactory", market.factory),
-                               ("Treasury", market.treasury)):
-            impl = market.implementations[name].address
-            console.print(f"{name + ' proxy':<22} {contract.address} (implementation {impl})")
-        console.print(f"{'Loan implementation':<22} {market.loan_implementation.address}")
-        console.print(f"{'InterestCalculator':<22} {calculator.address}")
-        console.print(f"Oracle signer          {oracle.address}")
+        gas: dict[str, list[int]] = defaultdict(list)
+        client = Disfruta(provider.web3, deployment)
+        client.on_receipt = lambda fn, r: gas[fn].append(r.gas_used)
+        token = deployment.address("asset")
+        mint = ape.project.MockERC20.at(token)
 
-        gas: list[tuple[str, int]] = []
+        console.rule("[bold]2. The KYC/credit oracle starts")
+        with OracleProcess(deployment.address("UserRegistry"), provider.chain_id, provider.uri,
+                           signer_key=signer.key.hex()) as service:
+            oracle = OracleClient(service.url)
+            model = oracle.model()
+            console.print(f"  {service.url}  model {model['version']}  held-out AUC {model['auc_test']:.3f}")
+            operator = oracle.operator_sign_in(OracleProcess.OPERATOR, service.operator_password,
+                                               service.operator_totp())
 
-        def onboard(user: Any, roles: Role, record: dict[str, str], grade: Grade | None) -> None:
-            commitment, _salt = kyc_commitment(record)
-            now = chain.pending_timestamp
-            kyc_nonce, credit_nonce = registry.nonces(user)
-            att = KycAttestation(str(user), int(roles), commitment, now + 365 * DAY, kyc_nonce, now + DAY)
-            sig = sign_attestation(att, oracle.key, provider.chain_id, registry.address)
-            tx = registry.submitKycAttestation(att.as_tuple(), oracle.address, sig, sender=relayer)
-            gas.append((f"submitKycAttestation ({roles.name.lower()})", tx.gas_used))
-            if grade is not None:
-                limit = 25_000 * USDC
-                catt = CreditAttestation(str(user), int(grade), limit, now + 90 * DAY, credit_nonce, now + DAY)
-                csig = sign_attestation(catt, oracle.key, provider.chain_id, registry.address)
-                tx = registry.submitCreditAttestation(catt.as_tuple(), oracle.address, csig, sender=relayer)
-                gas.append(("submitCreditAttestation", tx.gas_used))
+            console.rule("[bold]3. Borrowers and lenders onboard through the oracle")
+            borrowers = _pick_applicants()
+            for b in borrowers:
+                _onboard(client, oracle, operator, b.wallet, ["borrower"], b.name, b, deployer)
+            lenders = [(name, Account.create(), criteria, cash) for name, criteria, cash in LENDERS]
+            manual = Account.create()
+            for name, wallet, _c, _cash in [*lenders, ("Manual", manual, None, 0)]:
+                _onboard(client, oracle, operator, wallet, ["lender"], name, None, deployer)
+            approved = [b for b in borrowers if b.grade]
+            _print_applicants(client, borrowers)
 
-        onboard(borrower, Role.BORROWER, {"name": "Ana García", "document": "X1234567"}, Grade.B3)
-        onboard(lender, Role.LENDER, {"name": "Luis Pérez", "document": "Y7654321"}, None)
+            unit = 10**client.decimals
+            for _name, wallet, criteria, cash in lenders:
+                mint.mint(wallet.address, cash * unit, sender=deployer)
+                me = client.as_account(wallet)
+                me.deposit(cash * unit)
+                me.set_auto_invest(AutoInvestCriteria(**{**criteria.__dict__, "amount_per_loan": 500 * unit,
+                                                         "max_per_borrower": 1_500 * unit}))
+            mint.mint(manual.address, 50_000 * unit, sender=deployer)
+            mint.mint(deployer.address, 3_000 * unit, sender=deployer)
+            client.as_account(deployer.address).fund_reserve(3_000 * unit)
 
-        users = Table(title="Users")
-        for col in ("address", "status", "roles", "grade", "borrow limit", "verified borrower", "verified lender"):
-            users.add_column(col)
-        for user in (borrower, lender):
-            info = registry.getUser(user)
-            grade, limit = registry.creditOf(user)
-            users.add_row(
-                str(user.address),
-                ["none", "pending", "verified", "revoked"][info.status],
-                Role(info.roles).name or "",
-                Grade(grade).name if grade else "-",
-                f"{limit / USDC:,.2f}",
-                str(registry.isVerifiedBorrower(user)),
-                str(registry.isVerifiedLender(user)),
-            )
-        console.print(users)
+            console.rule("[bold]4. Loans: apply, approve, auto-invest, top up, draw")
+            underwriter = client.as_account(ops.address)
+            for i, b in enumerate(approved):
+                b.behaviour = BEHAVIOUR[i % len(BEHAVIOUR)]
+                amount = min(b.limit, max(1_000 * unit, round(b.applicant["credit_amount"] / 25) * 25 * unit))
+                term = min(24, max(6, b.applicant["duration_months"]))
+                b.loan_id = client.as_account(b.wallet).apply(amount, term, purpose=_purpose(b.applicant)).return_value[0]
+                underwriter.approve_loan(b.loan_id)
+            from disfruta.keeper import Keeper
 
-        principal, rate_bps, term = 10_000 * USDC, 1_150, 36
-        payment, interests, principals = calculator.calculateSchedule(principal, rate_bps, term)
-        quote = Table(title=f"Quote: {principal / USDC:,.0f} USDC, {rate_bps / 100:.2f} % APR, {term} months")
-        for col in ("month", "payment", "interest", "principal"):
-            quote.add_column(col, justify="right")
-        for k in (0, 1, 2, term - 1):
-            quote.add_row(str(k + 1), _fmt(interests[k] + principals[k]), _fmt(interests[k]), _fmt(principals[k]))
-        console.print(quote)
-        console.print(
-            f"Monthly payment {_fmt(payment)} USDC; total interest {_fmt(sum(interests))} USDC; "
-            f"principal parts add up to {_fmt(sum(principals))} USDC"
-        )
-        gas.append(("calculateMonthlyPayment (as a transaction)",
-                    calculator.calculateMonthlyPayment.estimate_gas_cost(principal, rate_bps, term, sender=relayer)))
+            keeper = Keeper(client.as_account(keeper_acct.address))
+            report = keeper.run_once()
+            console.print(f"  keeper matched {len(report.invested)} loans to auto-investors: "
+                          f"{ {k: f'{client.from_units(v):,.0f}' for k, v in report.invested.items()} }")
+            for b in approved:
+                info = client.loan(b.loan_id)
+                if info.funded < info.goal:
+                    client.as_account(manual).fund(b.loan_id, info.goal - info.funded)
+                client.as_account(b.wallet).withdraw_funds(b.loan_id)
+                mint.mint(b.wallet.address, info.goal, sender=deployer)  # the borrower's future income
+            loans_table(client, client.loans(), "Loans after drawdown")
 
-        table = Table(title="Gas per operation (whole transaction)")
-        table.add_column("operation")
-        table.add_column("gas", justify="right")
-        for name, used in gas:
-            table.add_row(name, f"{used:,}")
-        console.print(table)
+            console.rule(f"[bold]5. {months} months of repayments")
+            _run_months(client, ape.chain, approved, lenders, manual, keeper, months)
+            oracle.close()
+
+        console.rule("[bold]6. Where everything stands")
+        loans_table(client, client.loans(), "Loans")
+        names = [(n, client.portfolio(w.address)) for n, w, _c, _x in lenders]
+        names.append(("Manual", client.portfolio(manual.address)))
+        portfolios_summary(client, names)
+        treasury_table(client, client.treasury_info())
+        gas_table(sorted(((op, len(v), sum(v) // len(v), GAS_TARGETS.get(op)) for op, v in gas.items()),
+                         key=lambda r: r[0]))
 
 
-def _fmt(units: int) -> str:
-    return f"{units / USDC:,.6f}"
+def _pick_applicants() -> list[Borrower]:
+    """The first German Credit applicants of each grade letter A…E and one the model declines."""
+    from disfruta.credit import Applicant, assess
+    from disfruta.credit.data import load_german_credit
+
+    X, _y = load_german_credit()
+    wanted = ["A", "B", "C", "D", "E", None]
+    picked: dict[str | None, Borrower] = {}
+    for index, row in X.iterrows():
+        applicant = {k: (int(v) if isinstance(v, float) else v) for k, v in row.to_dict().items()}
+        full = {**applicant, "residence_since": applicant.get("residence_since", 2),
+                "existing_credits": applicant.get("existing_credits", 1), "job": applicant.get("job", "skilled"),
+                "dependents": applicant.get("dependents", 1), "telephone": applicant.get("telephone", "none")}
+        result = assess(Applicant(**full))
+        letter = result.grade.letter if result.grade else None
+        if letter in wanted and letter not in picked:
+            name = " ".join(PEOPLE[len(picked)][:2])
+            picked[letter] = Borrower(name=name, wallet=Account.create(), record=int(index), applicant=full)
+        if len(picked) == len(wanted):
+            break
+    return [picked[k] for k in wanted if k in picked]
+
+
+def _onboard(client: Disfruta, oracle: OracleClient, operator: Any, wallet: LocalAccount, roles: list[str],
+             name: str, borrower: Borrower | None, funder: Any) -> None:
+    import ape
+
+    ape.chain.set_balance(wallet.address, 10**20)  # gas money on the local chain
+    session = oracle.sign_in(wallet)
+    first, last = name.split(" ", 1) if " " in name else (name, "Lender")
+    age = borrower.applicant["age_years"] if borrower else 45
+    person = next((p for p in PEOPLE if p[0] == first), ("", "", "Madrid", "ES"))
+    profile = {"first_name": first, "last_name": last, "date_of_birth": str(date.today() - timedelta(days=365 * age)),
+               "phone_number": "+34600123456", "address_line1": "Calle Mayor 1", "city": person[2],
+               "postal_code": "28013", "country": person[3],
+               "employment_status": "unemployed" if borrower and borrower.applicant["employment_since"] == "unemployed"
+               else "employed", "annual_income": 36_000}
+    # The service stores only document hashes: here, of a scanned passport's stand-in bytes.
+    passport = hashlib.sha256(f"passport scan of {name}".encode()).hexdigest()
+    oracle.submit_kyc(session, roles, profile, [{"kind": "passport", "sha256": passport}])
+    oracle.review(operator, wallet.address, "approve", "documents match the profile")
+    kyc = oracle.kyc_attestation(session)
+    me = client.as_account(wallet)
+    if borrower is None:
+        me.register_with_attestations(kyc.attestation, kyc.signature, kyc.signer)
+        return
+    assessment = oracle.assess(session, borrower.applicant)
+    borrower.grade = assessment.grade
+    borrower.limit = assessment.borrow_limit
+    borrower.reasons = [r["text"] for r in assessment.reasons]
+    credit = assessment.credit
+    me.register_with_attestations(kyc.attestation, kyc.signature, kyc.signer,
+                                  credit.attestation if credit else None, credit.signature if credit else None)
+
+
+def _print_applicants(client: Disfruta, borrowers: list[Borrower]) -> None:
+    from rich.table import Table
+
+    t = Table(title="Applicants (UCI German Credit records) scored by the oracle")
+    for col in ("borrower", "record", "asked", "months", "grade", "limit", "top reasons"):
+        t.add_column(col)
+    for b in borrowers:
+        t.add_row(b.name, f"#{b.record}", f"{b.applicant['credit_amount']:,}", str(b.applicant["duration_months"]),
+                  b.grade or "declined", f"{client.from_units(b.limit):,.0f}" if b.limit else "-",
+                  "; ".join(b.reasons[:2]))
+    console.print(t)
+
+
+def _purpose(applicant: dict[str, Any]) -> int:
+    return {"car_new": 4, "car_used": 4, "education": 6, "retraining": 6, "business": 3, "repairs": 2,
+            "furniture": 2}.get(applicant["purpose"], 7)
+
+
+def _run_months(client: Disfruta, chain: Any, borrowers: list[Borrower], lenders: list[Any], manual: LocalAccount,
+                keeper: Any, months: int) -> None:
+    """Each month: the early payer pays ten days before the due date; the others on the due date, except the late
+    payer (misses months 3 and 4, catches up with late fees in month 5) and the defaulter (stops after month 2,
+    declared in default by the keeper at 120 days past due). The keeper runs monthly; lenders claim quarterly."""
+    start = max(client.loan(b.loan_id).start_time for b in borrowers)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("months", total=months)
+        for month in range(1, months + 1):
+            due = start + month * MONTH
+            chain.mine(timestamp=due - 10 * DAY)
+            for b in _active(client, borrowers, "early"):
+                me = client.as_account(b.wallet)
+                me.repay_installment(b.loan_id)
+                if month == 4:
+                    info = client.loan(b.loan_id)
+                    me.repay(b.loan_id, min(info.payoff_amount, info.principal // 4))  # a prepayment, no penalty
+            chain.mine(timestamp=due + 3_600)
+            for b in _active(client, borrowers, "on_time", "late", "default"):
+                if (b.behaviour == "default" and month > 2) or (b.behaviour == "late" and month in (3, 4)):
+                    continue
+                if client.loan(b.loan_id).amount_due:
+                    client.as_account(b.wallet).repay(b.loan_id, client.loan(b.loan_id).amount_due)
+            keeper.run_once()
+            if month % 3 == 0:
+                _claim_all(client, borrowers, lenders, manual)
+            progress.advance(task)
+        _claim_all(client, borrowers, lenders, manual)
+
+
+def _active(client: Disfruta, borrowers: list[Borrower], *behaviours: str) -> list[Borrower]:
+    return [b for b in borrowers
+            if b.behaviour in behaviours and client.loan(b.loan_id).status == LoanStatus.ACTIVE]
+
+
+def _claim_all(client: Disfruta, borrowers: list[Borrower], lenders: list[Any], manual: LocalAccount) -> None:
+    for b in borrowers:
+        address = client.loan_contract(b.loan_id).address
+        for _name, wallet, _c, _cash in lenders:
+            if client.loan_contract(address).functions.claimable(wallet.address).call():
+                client.as_account(wallet).claim_returns(b.loan_id)
+        if client.loan_contract(address).functions.claimable(manual.address).call():
+            client.as_account(manual).claim(b.loan_id)
 

@@ -1,0 +1,194 @@
+"""A governed deployment: the market behind UUPS proxies, a 48-hour timelock that holds every admin role, the Safe
+as proposer, canceller and guardian, operators for the day-to-day roles, and a deployer left with nothing.
+
+Executors. By default anyone may execute a ready operation (``EXECUTOR_ROLE`` for ``address(0)``, as OpenZeppelin
+documents): what runs was fixed when threshold owners scheduled it and has been public for 48 hours, the Safe can
+cancel it until then, so opening execution adds no power to anyone but removes a second signing round (and the risk
+that a ready fix waits for owners to be available). ``open_executor=False`` makes the Safe the only executor instead,
+for teams that want to choose the moment of execution; the governance scripts handle both.
+
+>>> deployed = deploy_governed_market(project, deployer, GovernanceConfig(safe_owners=owners, safe_threshold=2),
+...                                   local=True)                                      # doctest: +SKIP
+>>> deployed.record.save(Path("deployments/local.json"))                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from eth_utils import to_checksum_address
+
+from disfruta.deploy import Market, MarketParams, deploy_market
+from disfruta.governance.errors import DeploymentError
+from disfruta.governance.layout import layouts_of
+from disfruta.governance.records import (
+    PROXIES,
+    ContractRecord,
+    DeploymentRecord,
+    code_version,
+    git_revision,
+    network_file_name,
+)
+from disfruta.governance.roles import Assignment, hand_over, verify_roles
+from disfruta.governance.safe import SafeInfrastructure, deploy_safe, deploy_safe_infrastructure, safe_at, safe_state
+from disfruta.governance.timelock import MIN_DELAY, OPEN_ROLE
+
+if TYPE_CHECKING:
+    from ape.api import AccountAPI
+    from ape.contracts import ContractInstance
+    from ape.managers.project import ProjectManager
+
+DEMO_TOKEN = ("Demo USD", "dUSD", 6)
+
+
+@dataclass(frozen=True)
+class GovernanceConfig:
+    """What a deployment needs beyond the market parameters. On a local chain the Safe and the token are deployed
+    (``safe_owners``/``safe_threshold``); elsewhere ``safe`` and ``asset`` must be given. Operators default to the
+    Safe."""
+
+    safe: str | None = None
+    safe_owners: tuple[str, ...] = ()
+    safe_threshold: int = 1
+    asset: str | None = None
+    min_delay: int = MIN_DELAY
+    open_executor: bool = True
+    kyc_admin: str | None = None
+    revoker: str | None = None
+    underwriter: str | None = None
+    oracle_signers: tuple[str, ...] = ()
+    market: MarketParams = field(default_factory=MarketParams)
+
+    def validate(self, local: bool) -> None:
+        if not local and (not self.safe or not self.asset):
+            raise DeploymentError("outside a local chain give the Safe's address and the market's token address")
+        if local and not self.safe and not self.safe_owners:
+            raise DeploymentError("a local deployment needs the Safe's owners (or an existing Safe's address)")
+        if not local and self.min_delay < MIN_DELAY:
+            raise DeploymentError(f"the timelock delay must be at least {MIN_DELAY} s (48 h) outside a local chain")
+
+
+@dataclass(frozen=True)
+class GovernedDeployment:
+    """Live handles on everything deployed, and its record."""
+
+    market: Market
+    timelock: ContractInstance
+    safe: ContractInstance
+    record: DeploymentRecord
+
+    def governed(self) -> dict[str, ContractInstance]:
+        """The contracts whose roles governance holds, by name (proxies and the timelock)."""
+        return {**_proxies(self.market), "Timelock": self.timelock}
+
+
+def _proxies(market: Market) -> dict[str, ContractInstance]:
+    return {"UserRegistry": market.registry, "LoanFactory": market.factory, "Treasury": market.treasury,
+            "LendingPool": market.pool}
+
+
+def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config: GovernanceConfig, *,
+                           local: bool, network: str = "local") -> GovernedDeployment:
+    """Deploys (Safe and token when local), the market, the timelock; hands every role over; verifies the result."""
+    from ape import chain
+
+    config.validate(local)
+    start_block = chain.blocks.height + 1
+    safe_extra: dict[str, str] = {}
+    if config.safe:
+        safe = safe_at(config.safe)
+    else:
+        infra: SafeInfrastructure = deploy_safe_infrastructure(deployer)
+        safe = deploy_safe(deployer, config.safe_owners, config.safe_threshold, infra)
+        safe_extra = {"singleton": infra.singleton, "proxy_factory": infra.proxy_factory,
+                      "fallback_handler": infra.fallback_handler}
+    asset = project.MockERC20.at(config.asset) if config.asset else deployer.deploy(project.MockERC20, *DEMO_TOKEN)
+
+    safe_address = to_checksum_address(safe.address)
+    operators = {"kyc_admin": config.kyc_admin or safe_address, "revoker": config.revoker or safe_address,
+                 "underwriter": config.underwriter or safe_address}
+    market = deploy_market(project, deployer, asset, params=config.market, oracle_signers=config.oracle_signers,
+                           guardian=safe_address, **operators)
+    executor = OPEN_ROLE if config.open_executor else safe_address
+    timelock = deployer.deploy(project.DisfrutaTimelock, config.min_delay, [safe_address], [executor], OPEN_ROLE)
+    hand_over(_proxies(market), timelock, deployer)
+
+    expected = Assignment.governed(timelock=timelock.address, safe=safe_address, executor=executor, **operators)
+    owners = safe_state(safe).owners
+    verify_roles({**_proxies(market), "Timelock": timelock}, expected,
+                 [deployer.address, safe_address, *owners, *operators.values()], start_block)
+    record = _record(project, market, timelock, safe, deployer, config, network, start_block, safe_extra, operators,
+                     executor)
+    return GovernedDeployment(market=market, timelock=timelock, safe=safe, record=record)
+
+
+def _record(project: ProjectManager, market: Market, timelock: ContractInstance, safe: ContractInstance,
+            deployer: AccountAPI, config: GovernanceConfig, network: str, start_block: int,
+            safe_extra: dict[str, str], operators: dict[str, str], executor: str) -> DeploymentRecord:
+    from ape import chain
+
+    state = safe_state(safe)
+    layouts = layouts_of(project, PROXIES)
+    contracts: dict[str, ContractRecord] = {}
+    for name, proxy in _proxies(market).items():
+        impl = market.implementations[name]
+        contracts[name] = ContractRecord(
+            address=to_checksum_address(proxy.address), contract=name, implementation=impl.address,
+            version=code_version(impl.contract_type), storage_layout=layouts[name],
+            extra={"kind": "uups-proxy"},
+        )
+    for name, contract in (("LoanImplementation", market.loan_implementation),
+                           ("InterestCalculator", market.calculator), ("Timelock", timelock)):
+        contracts[name] = ContractRecord(address=to_checksum_address(contract.address),
+                                         contract=str(contract.contract_type.name),
+                                         version=code_version(contract.contract_type))
+    contracts["Timelock"].extra["min_delay"] = int(timelock.getMinDelay())
+    contracts["Safe"] = ContractRecord(address=state.address, contract="Safe", version=state.version,
+                                       extra={"owners": state.owners, "threshold": state.threshold, **safe_extra})
+    asset = market.asset
+    contracts["asset"] = ContractRecord(address=to_checksum_address(asset.address),
+                                        contract="MockERC20" if not config.asset else "ERC20",
+                                        extra={"symbol": asset.symbol(), "decimals": int(asset.decimals())})
+    commit, dirty = git_revision(project.path)
+    return DeploymentRecord(
+        network=network, chain_id=chain.chain_id, block=start_block, deployer=to_checksum_address(deployer.address),
+        contracts=contracts, genesis_hash=chain.blocks[0].hash.to_0x_hex(),
+        block_hash=chain.blocks.head.hash.to_0x_hex(), git_commit=commit, git_dirty=dirty,
+        governance={
+            "timelock_min_delay": config.min_delay,
+            "executors": "anyone" if executor == OPEN_ROLE else "safe",
+            "proposers": [state.address], "cancellers": [state.address], "guardian": state.address,
+            "operators": operators, "oracle_signers": list(config.oracle_signers),
+        },
+    )
+
+
+def governed_contracts(project: ProjectManager, record: DeploymentRecord) -> dict[str, ContractInstance]:
+    """Ape handles on a recorded deployment's governed contracts (proxies with their live ABI, and the timelock)."""
+    out = {name: project.get_contract(record.contracts[name].contract).at(record.address(name)) for name in PROXIES}
+    out["Timelock"] = project.DisfrutaTimelock.at(record.address("Timelock"))
+    return out
+
+
+def candidates(record: DeploymentRecord, extra: Sequence[str] = ()) -> list[str]:
+    """Every address that might wrongly hold a role: deployer, Safe, owners, operators, timelock, and ``extra``."""
+    safe = record.contracts["Safe"]
+    return [record.deployer, safe.address, *safe.extra.get("owners", []),
+            *record.governance.get("operators", {}).values(), record.address("Timelock"), *extra]
+
+
+def deploy_to_file(project: ProjectManager, deployer: AccountAPI, config: GovernanceConfig,
+                   deployments_dir: Path) -> tuple[GovernedDeployment, Path]:
+    """Deploys on ape's connected network and writes ``deployments/<network>.json`` (what ``ape run deploy`` and
+    ``disfruta deploy`` do). Refuses to overwrite a record of another chain with the same file name."""
+    from ape import chain
+
+    network = chain.provider.network
+    path = deployments_dir / network_file_name(network.ecosystem.name, network.name)
+    if path.exists() and not network.is_local:
+        raise DeploymentError(f"{path} exists: a deployment on {network.name} is already recorded; move it away first")
+    deployed = deploy_governed_market(project, deployer, config, local=network.is_local, network=network.name)
+    return deployed, deployed.record.save(path)
