@@ -9,7 +9,7 @@ export PATH := $(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solcx
 export HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 
-.PHONY: setup demo test compile clean
+.PHONY: setup demo test compile bench verify clean
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC_ADAPTER)
 
@@ -37,6 +37,14 @@ test: setup
 
 demo: setup
 	disfruta demo
+
+# Gas against the DESIGN.md targets, scale to 1,000 lenders, throughput, oracle load, memory -> bench/results.json
+bench: setup
+	python -m bench
+
+# The deep security campaign: forge invariants, halmos proofs, slither (prints the counts)
+verify: setup
+	bash scripts/verify.sh
 
 clean:
 	rm -rf .venv node_modules .solcx .build contracts/.cache

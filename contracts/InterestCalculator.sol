@@ -24,6 +24,7 @@ contract InterestCalculator is IInterestCalculator {
     ) external pure returns (uint256[] memory shares) {
         uint256 count = investments.length;
         if (lenders.length != count) revert InterestCalculatorLengthMismatch(lenders.length, count);
+        // slither-disable-next-line uninitialized-local -- a sum, starts at zero on purpose
         uint256 total;
         for (uint256 i; i < count; ++i) {
             total += investments[i];

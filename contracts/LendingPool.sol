@@ -99,6 +99,7 @@ contract LendingPool is
     {
         // A permit seen in the mempool can be submitted first by anyone; then ours fails but the allowance is
         // there, and the transfer below decides.
+        // slither-disable-next-line reentrancy-no-eth -- the market's own asset; nonReentrant
         try IERC20Permit(address(_s().asset)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         _deposit(amount);
     }
@@ -158,6 +159,7 @@ contract LendingPool is
             total += amount;
             emit Invested(lender, loan, amount, true);
             $.asset.forceApprove(loan, amount);
+            // slither-disable-next-line reentrancy-no-eth -- a factory-made loan; nonReentrant here and in the loan
             lv.loan.fundLoanFor(lender, amount);
         }
     }
@@ -168,6 +170,7 @@ contract LendingPool is
         if (!$.factory.isLoan(loan)) revert PoolNotLoan(loan);
         // The loan pays the pool what the lender's notes have earned; it goes into the lender's account.
         uint256 before = $.asset.balanceOf(address(this));
+        // slither-disable-next-line reentrancy-balance -- the balance delta is the fee-on-transfer check; nonReentrant
         amount = ILoan(loan).claimFor(msg.sender);
         uint256 received = $.asset.balanceOf(address(this)) - before;
         if (received != amount) revert PoolTransferAmountMismatch(amount, received);

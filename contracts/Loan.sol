@@ -105,6 +105,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
     BookSlot private _book;
     /// @dev Token units credited to noteholders per note since drawdown, in 1e27 fixed point.
     uint256 private _accPerNote;
+    // slither-disable-next-line uninitialized-state -- written in _checkpoint/_settle (slither has no IR for them)
     mapping(address holder => Holder) private _holders;
     mapping(address lender => mapping(address claimer => bool)) private _claimers;
 
@@ -282,6 +283,9 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
     function withdrawFunds() external onlyBorrower nonReentrant {
         _requireStatus(Status.Funded);
         _requireNotPaused();
+        // Past the drawdown window the lenders' money is no longer the borrower's to take: anyone may expire.
+        uint256 drawBy = _funding.fundedAt + _DRAWDOWN_WINDOW;
+        if (block.timestamp > drawBy) revert LoanDrawdownWindowClosed(drawBy, block.timestamp);
         address borrower_ = _terms.borrower;
         if (!_REGISTRY.isVerified(borrower_)) revert LoanBorrowerNotVerified(borrower_);
 
@@ -348,6 +352,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
     function expire() external {
         Status s = _terms.status;
         FundingSlot memory f = _funding;
+        // slither-disable-next-line uninitialized-local -- false unless a branch below proves the loan can expire
         bool canExpire;
         if (s == Status.Funding && block.timestamp > f.fundingDeadline) {
             uint256 required = Math.mulDiv(f.goal, _PARTIAL_FUNDING_BPS, BPS, Math.Rounding.Ceil);
@@ -377,6 +382,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
         // The Treasury sends its cover in; it is credited to noteholders like a principal recovery, so later
         // recoveries stop at what is still owed.
         uint256 before = _ASSET.balanceOf(address(this));
+        // slither-disable-next-line reentrancy-no-eth,reentrancy-benign -- trusted Treasury proxy; nonReentrant
         uint256 cover = ITreasury(_TREASURY).useReserveForDefault(outstanding);
         uint256 received = _ASSET.balanceOf(address(this)) - before;
         if (received != cover) revert LoanTransferAmountMismatch(cover, received);
@@ -465,7 +471,12 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
             termMonths: st.termMonths,
             grade: ts.grade,
             purpose: ts.purpose,
-            monthlyPayment: _balance.payment,
+            // Before drawdown: the payment the schedule will have (on the goal, or the accepted partial principal).
+            monthlyPayment: _balance.payment != 0
+                ? _balance.payment
+                : InterestMath.monthlyPayment(
+                    _book.principal != 0 ? _book.principal : _funding.goal, st.annualRateBps, st.termMonths
+                ),
             originationFeeBps: ts.originationFeeBps,
             servicingFeeBps: _SERVICING_FEE_BPS,
             fundingPeriod: _funding.fundingPeriod
@@ -521,8 +532,9 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
         if (s.status != Status.Active) return s.status == Status.Defaulted ? _owed(s) : 0;
         _accrue(s);
         uint256 due = _installmentsDue(s);
-        // Before the last due date: the level payments not yet covered; from then on, everything owed.
-        uint256 scheduled = due >= s.term ? type(uint256).max : due * s.payment;
+        // From the last due date on, everything owed; before it, late fees and the level payments not yet covered.
+        if (due >= s.term) return _owed(s);
+        uint256 scheduled = due * s.payment;
         uint256 behind = scheduled > s.paid ? scheduled - s.paid : 0;
         return Math.min(s.lateFeesOwed + behind, _owed(s));
     }
@@ -729,6 +741,7 @@ contract Loan is ILoan, ERC20, ReentrancyGuardTransient {
     /// @dev Pulls exactly `amount` from `from`; tokens that deliver less (fee-on-transfer) are refused.
     function _pullExact(address from, uint256 amount) private {
         uint256 before = _ASSET.balanceOf(address(this));
+        // slither-disable-next-line arbitrary-send-erc20 -- `from` is always msg.sender (_fund, makeRepayment)
         _ASSET.safeTransferFrom(from, address(this), amount);
         uint256 received = _ASSET.balanceOf(address(this)) - before;
         if (received != amount) revert LoanTransferAmountMismatch(amount, received);

@@ -21,6 +21,8 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
     uint8 private constant _MAX_GRADE = 25;
     uint16 private constant _MAX_ORIGINATION_FEE_BPS = 1_000;
     uint32 private constant _MAX_FUNDING_PERIOD = 90 days;
+    /// @dev Purpose codes fit the lending pool's 32-bit purpose set.
+    uint8 private constant _PURPOSE_CODES = 32;
 
     /* ------------------------------------------------------------------ storage */
 
@@ -84,6 +86,7 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
         LoanFactoryStorage storage $ = _s();
         address implementation = $.loanImplementation;
         if (implementation == address(0)) revert LoanFactoryNoImplementation();
+        if (purpose >= _PURPOSE_CODES) revert LoanFactoryInvalidPurpose(purpose);
         ILoan.InitParams memory p = _checkApplication(msg.sender, amount, termMonths, fundingPeriod);
         p.purpose = purpose;
 
@@ -108,6 +111,7 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
     /// @inheritdoc ILoanFactory
     function rejectLoan(uint256 loanId, bytes32 reason) external onlyRole(UNDERWRITER_ROLE) {
         address loan = _loan(loanId);
+        // slither-disable-next-line reentrancy-no-eth -- a clone of the governed Loan implementation; underwriter-only
         ILoan(loan).reject();
         _release(ILoan(loan));
         emit LoanRejected(loanId, msg.sender, reason);

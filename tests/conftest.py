@@ -273,7 +273,8 @@ def pay(market):
     """Mints to ``payer`` and pays ``amount`` into the loan (type(uint256).max pays off)."""
 
     def make(loan, payer, amount):
-        mint = loan.payoffAmount() if amount >= 2**255 else amount
+        # Paying off: the payoff grows by the interest of the seconds until the transaction lands; mint a margin.
+        mint = loan.payoffAmount() * 101 // 100 + 1 if amount >= 2**255 else amount
         market.asset.mint(payer, mint, sender=payer)
         market.asset.approve(loan, mint, sender=payer)
         return loan.makeRepayment(amount, sender=payer)
@@ -285,7 +286,6 @@ def pay(market):
 # Helpers shared by test_loan_*.py and test_treasury.py (added after the fixtures above; those are unchanged).
 
 import contextlib  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 from enum import IntEnum  # noqa: E402
 
 import ape  # noqa: E402
@@ -398,22 +398,28 @@ def fot_market(project, admin, oracle, kyc_admin, revoker, underwriter, guardian
     )
 
 
+def onboard_user(mkt: Market, oracle: LocalAccount, chain: Any, chain_id: int, submitter: Any, user: Any,
+                 roles: int = Role.LENDER, grade: int | None = None, limit_tokens: int = 40_000) -> Any:
+    """Verifies ``user`` in ``mkt``'s registry through oracle attestations submitted by ``submitter`` (any scope)."""
+    reg, now = mkt.registry, chain.pending_timestamp
+    kyc_nonce, credit_nonce = reg.nonces(user)
+    att = KycAttestation(str(user), int(roles), b"\x42" * 32, now + YEAR, kyc_nonce, now + DAY)
+    reg.submitKycAttestation(att.as_tuple(), oracle.address, sign_attestation(att, oracle.key, chain_id, reg.address),
+                             sender=submitter)
+    if grade is not None:
+        limit = limit_tokens * 10 ** mkt.asset.decimals()
+        catt = CreditAttestation(str(user), int(grade), limit, now + YEAR, credit_nonce, now + DAY)
+        reg.submitCreditAttestation(catt.as_tuple(), oracle.address,
+                                    sign_attestation(catt, oracle.key, chain_id, reg.address), sender=submitter)
+    return user
+
+
 @pytest.fixture
 def onboard_to(oracle, chain, chain_id, stranger):
     """Like ``onboard`` for any market: ``onboard_to(market, user, Role.LENDER)`` or with ``grade=8``."""
 
     def make(mkt: Market, user, roles=Role.LENDER, grade=None, limit_tokens=40_000):
-        reg, now = mkt.registry, chain.pending_timestamp
-        kyc_nonce, credit_nonce = reg.nonces(user)
-        att = KycAttestation(str(user), int(roles), b"\x42" * 32, now + YEAR, kyc_nonce, now + DAY)
-        reg.submitKycAttestation(att.as_tuple(), oracle.address, sign_attestation(att, oracle.key, chain_id, reg.address),
-                                 sender=stranger)
-        if grade is not None:
-            limit = limit_tokens * 10 ** mkt.asset.decimals()
-            catt = CreditAttestation(str(user), int(grade), limit, now + YEAR, credit_nonce, now + DAY)
-            reg.submitCreditAttestation(catt.as_tuple(), oracle.address,
-                                        sign_attestation(catt, oracle.key, chain_id, reg.address), sender=stranger)
-        return user
+        return onboard_user(mkt, oracle, chain, chain_id, stranger, user, roles, grade, limit_tokens)
 
     return make
 

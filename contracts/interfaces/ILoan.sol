@@ -102,6 +102,7 @@ interface ILoan {
     error LoanNotVerifiedLender(address account);
     error LoanBorrowerCannotFund(address borrower);
     error LoanBorrowerNotVerified(address borrower);
+    error LoanDrawdownWindowClosed(uint256 deadline, uint256 nowTs);
     error LoanPartialFundingTooLow(uint256 funded, uint256 required);
     error LoanCannotExpire(Status status);
     error LoanNotDefaultable(uint256 daysPastDue, uint256 requiredDays);

@@ -23,6 +23,7 @@ interface ILoanFactory {
     error LoanFactoryFundingPeriodOutOfRange(uint256 period, uint256 min, uint256 max);
     error LoanFactoryGradeNotPriced(uint8 grade);
     error LoanFactoryInvalidGrade(uint8 grade);
+    error LoanFactoryInvalidPurpose(uint8 purpose);
     error LoanFactoryInvalidRate(uint256 rateBps);
     error LoanFactoryInvalidFee(uint256 feeBps);
     error LoanFactoryInvalidLimits();
@@ -52,7 +53,8 @@ interface ILoanFactory {
     /// @notice Applies for a loan. The caller must be a verified borrower with a current grade; the rate comes from
     /// the rate table for that grade; the amount counts against the borrower's limit until the loan closes.
     /// @param purpose Loan purpose code (0 debt consolidation, 1 credit card, 2 home improvement, 3 business,
-    /// 4 car, 5 medical, 6 education, 7 other; the SDK names them).
+    /// 4 car, 5 medical, 6 education, 7 other; the SDK names them). Codes 0 … 31 are accepted (auto-invest
+    /// criteria select purposes with a 32-bit set).
     function createLoan(uint256 amount, uint256 termMonths, uint8 purpose, uint256 fundingPeriod)
         external
         returns (uint256 loanId, address loan);

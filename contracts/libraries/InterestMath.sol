@@ -35,7 +35,10 @@ library InterestMath {
     /* ------------------------------------------------------------------ annuity */
 
     /// @notice Level monthly payment that repays `principal` over `termMonths` at `annualRateBps`:
-    /// P·r / (1 − (1 + r)^−n), rounded up to a whole token unit; P / n rounded up at a 0 % rate.
+    /// P·r / (1 − (1 + r)^−n), rounded up to a whole token unit; P / n rounded up at a 0 % rate. The power is
+    /// computed in 1e36 fixed point, so for principals above about 1e25 units its last-digit error can leave the
+    /// result up to one unit below the exact value (still within one unit of it; the last installment of the
+    /// schedule always clears the balance).
     function monthlyPayment(uint256 principal, uint256 annualRateBps, uint256 termMonths)
         internal
         pure

@@ -78,8 +78,13 @@ class ActionsMixin:
         """Pays what is due now, or the next installment early when nothing is due yet."""
         contract = self.loan_contract(loan)
         due = contract.functions.amountDue().call()
+        payoff = contract.functions.payoffAmount().call()
         if due == 0:
-            due = min(contract.functions.terms().call()[9], contract.functions.payoffAmount().call())
+            due = min(contract.functions.terms().call()[9], payoff)
+        if due >= payoff:
+            # The last installment is the whole balance; interest accrues until the block lands, so pay it off
+            # rather than a figure read a block early (which would leave a few units owed).
+            return self.pay_off(contract.address)
         return self.repay(contract.address, due)
 
     def pay_off(self: Disfruta, loan: int | str) -> Receipt:

@@ -156,7 +156,8 @@ class Disfruta(ActionsMixin, ReadsMixin):
         gas = gas or int(self.estimate(fn) * 1.2) + 10_000
         params: dict[str, Any] = {"from": self.address, "gas": gas, "chainId": self.deployment.chain_id}
         tx_hash = self._retry(lambda: self._send_once(fn, params))
-        receipt = self._retry(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, self.receipt_timeout))
+        receipt = self._retry(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, self.receipt_timeout,
+                                                                             poll_latency=0.02))
         if receipt["status"] != 1:
             raise self._failure_reason(fn, params, receipt["blockNumber"])
         result = Receipt(tx_hash=tx_hash.hex() if isinstance(tx_hash, bytes) else str(tx_hash),

@@ -68,14 +68,16 @@ class OracleProcess:
         self._cli("migrate")
         uri = next(line for line in self._cli("create-operator", self.OPERATOR).splitlines() if "otpauth://" in line)
         self._totp = pyotp.parse_uri(uri[uri.index("otpauth://"):].strip())  # type: ignore[assignment]
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "disfruta.cli", "oracle", "serve", "--no-migrate", "--port", str(self.port)],
-            env=self.env, cwd=self._dir.name, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The server's output goes to a file: a pipe nobody reads would stall it once full.
+        self.log_path = Path(self._dir.name) / "oracle.log"
+        with self.log_path.open("wb") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "disfruta.cli", "oracle", "serve", "--no-migrate", "--port", str(self.port)],
+                env=self.env, cwd=self._dir.name, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                err = self._proc.stderr.read().decode() if self._proc.stderr else ""
-                raise ConfigurationError(f"the oracle exited at start: {err[-2000:]}")
+                raise ConfigurationError(f"the oracle exited at start: {self.log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return self

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from disfruta import __version__
 from disfruta.oracle.context import OracleContext, build_context
@@ -42,6 +43,14 @@ def create_app(settings: OracleSettings | None = None, *, context: OracleContext
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        # The database is down or unreachable: a temporary condition the client can retry, not a server bug.
+        # Nothing was acknowledged (the transaction commits before the response), so a retry loses nothing.
+        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503,
+                            headers={"Retry-After": "5"})
 
     @app.exception_handler(ValidationError)
     async def _validation_error(_request: Request, exc: ValidationError) -> JSONResponse:

@@ -15,12 +15,16 @@ MIGRATIONS = "disfruta.oracle:migrations"
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and may be used from the server's worker threads."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # timeout: a writer waits up to 30 s for another's lock instead of failing at once ("database is locked").
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _foreign_keys(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            if ":memory:" not in url:
+                # Write-ahead logging: readers don't block the writer, so concurrent requests queue less.
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
         return engine

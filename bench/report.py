@@ -1,0 +1,162 @@
+"""The benchmark's output: the environment it ran in, plain-text tables for the terminal, and the same tables as
+Markdown (``python -m bench --markdown`` renders the last ``bench/results.json`` for the README)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import psutil  # type: ignore[import-untyped]
+
+from bench.node import ROOT, anvil_version
+
+GIB = 1024**3
+
+
+def environment() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+        return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    return {
+        "date_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        "cores_logical": os.cpu_count(),
+        "cores_physical": psutil.cpu_count(logical=False),
+        "cpu": cpu,
+        "memory_gib": round(psutil.virtual_memory().total / GIB, 1),
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "anvil": anvil_version(),
+        "eth-ape": metadata.version("eth-ape"),
+        "web3": metadata.version("web3"),
+        "solc": "0.8.28 (optimizer on, 10,000 runs, evm cancun)",
+        "git_commit": git("rev-parse", "HEAD"),
+        "git_uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
+# ----------------------------------------------------------------------------------------------- tables
+
+
+def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]], list[str]]]:
+    """Every table as (title, header, rows, notes), in the order they are printed."""
+    out: list[tuple[str, list[str], list[list[str]], list[str]]] = []
+    if gas := results.get("gas"):
+        rows = [[r["operation"], f"{r['gas']:,}", f"{r['target']:,}" if r["target"] else "-",
+                 "" if r["target"] is None else ("ok" if r["gas"] <= r["target"] else "OVER"), r["anchor"]]
+                for r in gas]
+        out.append(("Gas per operation (whole transaction, 21,000 base included; 6-decimal stablecoin)",
+                    ["operation", "gas", "target", "", "anchor"], rows, []))
+    if scale := results.get("scale"):
+        push = {r["lenders"]: r for r in scale["push_loop"]["rows"]}
+        rows = [[f"{r['lenders']:,}", f"{r['makeRepayment']:,}", f"{r['claim']:,}", f"{r['claim_first']:,}",
+                 f"{push[r['lenders']]['steady_repayment']:,}", f"{push[r['lenders']]['first_repayment']:,}"]
+                for r in scale["disfruta"]]
+        flat = scale["flatness"]
+        verdict = "PASS" if flat["flat_within_tolerance"] else "FAIL"
+        flat_note = (f"{verdict}: Disfruta's makeRepayment and claim are flat within {flat['tolerance_pct']:g} % "
+                     f"from 1 to 1,000 lenders (spread: makeRepayment {flat['makeRepayment_spread_pct']:.3f} %, "
+                     f"claim {flat['claim_spread_pct']:.3f} %)")
+        notes = [flat_note, scale["note"]]
+        for label, entry in scale["push_loop"]["exceeds_block_gas_limit_at"].items():
+            notes.append(f"push loop ({label.replace('_', ' ')}): {entry['per_lender_gas']:,.0f} gas per lender; "
+                         f"exceeds the {scale['push_loop']['block_gas_limit']:,} block gas limit at "
+                         f"{entry['lenders']:,} lenders — {entry['method']}")
+        out.append(("Scale: gas by lenders in the loan (Disfruta pulls; the seed's push loop pushes)",
+                    ["lenders", "makeRepayment", "claim", "first claim", "push loop repayment",
+                     "push loop 1st repayment"], rows, notes))
+        rows = [[str(r["batch"]), f"{r['gas']:,}", f"{r['per_lender']:,}"] for r in scale["autoInvest"]]
+        out.append(("autoInvest by batch size (one transaction; each lender invests one note)",
+                    ["lenders in batch", "gas", "gas per lender"], rows, []))
+    if tp := results.get("throughput"):
+        sdk, raw = tp["sdk"], tp["raw"]
+        rows = [["SDK lifecycle (estimate, sign locally, send, wait receipt)", f"{sdk['transactions']:,}",
+                 f"{sdk['seconds']:.1f}", f"{sdk['tx_per_s']:.1f}"],
+                ["pre-signed raw transactions, back to back", f"{raw['transactions']:,}", f"{raw['seconds']:.1f}",
+                 f"{raw['tx_per_s']:.1f}"]]
+        rpc_note = (f"the SDK driver made {sdk['driver_rpc_requests_per_transaction']} JSON-RPC requests per "
+                    "transaction it sent (reads included)")
+        notes = [f"SDK / raw = {tp['sdk_to_raw_ratio']:.3f}; {tp['lifecycle']}", rpc_note]
+        out.append(("Throughput on a fresh anvil (automine)", ["driver", "transactions", "seconds", "tx/s"], rows,
+                    notes))
+    if (oracle := results.get("oracle")) and "levels" in oracle:
+        rss = oracle["service_rss_mib"]
+        rows = [[str(lv["in_flight"]), f"{lv['requests']:,}", f"{lv['assessments_per_s']:.1f}",
+                 f"{lv['latency_ms']['p50']:.0f}", f"{lv['latency_ms']['p99']:.0f}", str(lv["errors"])]
+                for lv in oracle["levels"]]
+        rss_note = (f"service RSS: {rss['before_load']:.0f} MiB before the load, peak "
+                    f"{rss['peak_sampled_under_load']:.0f} MiB under it, lifetime high-water mark "
+                    f"{rss['kernel_high_water_mark']:.0f} MiB (VmHWM, start-up included)")
+        notes = [oracle["load"], rss_note]
+        notes += [f"{lv['in_flight']} in flight: {sample}" for lv in oracle["levels"] for sample in
+                  sorted(set(lv["error_samples"]))]
+        notes += [f"the service logged {n} × {line}" for line, n in oracle.get("server_logged_exceptions", {}).items()]
+        out.append(("Oracle service: credit assessments, each with a signed attestation",
+                    ["in flight", "requests", "assessments/s", "p50 ms", "p99 ms", "errors"], rows, notes))
+    rows, notes = [], []
+    if demo := results.get("memory", {}).get("demo"):
+        rows.append(["disfruta demo (whole process tree)", f"{demo['peak_rss_tree_mib']:.0f}",
+                     f"exit {demo['exit_code']}, {demo['seconds']:.0f} s"])
+        rows.append(["disfruta demo (the demo's own process)", f"{demo['peak_rss_demo_process_mib']:.0f}", ""])
+        notes.append("by process: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in demo["peak_rss_by_process_mib"].items()))
+    if tp and (keeper := tp.get("keeper_memory")):
+        rows.append(["keeper (child process, Keeper.run_once over the lifecycle)", f"{keeper['peak_rss_mib']:.0f}",
+                     f"kernel high-water mark {keeper['kernel_high_water_mark_mib']:.0f} MiB"])
+    if rows:
+        out.append(("Memory (peak RSS, psutil every 50 ms)", ["process", "peak MiB", ""], rows, notes))
+    return out
+
+
+def render_text(results: dict[str, Any]) -> str:
+    blocks = []
+    for title, header, rows, notes in tables(results):
+        widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+        numeric = [all(_is_number(r[i]) for r in rows) for i in range(len(header))]
+        text = [title, _line(header, widths, numeric), "  ".join("-" * w for w in widths)]
+        text += [_line(r, widths, numeric) for r in rows] + [f"  * {n}" for n in notes]
+        blocks.append("\n".join(text))
+    return "\n\n".join(blocks)
+
+
+def _line(cells: list[str], widths: list[int], numeric: list[bool]) -> str:
+    cells = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, numeric, strict=True)]
+    return "  ".join(cells).rstrip()
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    blocks = []
+    for title, header, rows, notes in tables(results):
+        numeric = [all(_is_number(r[i]) for r in rows) for i in range(len(header))]
+        text = [f"**{title}**", "", "| " + " | ".join(header) + " |",
+                "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+        text += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+        if notes:
+            text += [""] + [f"- {n}" for n in notes]
+        blocks.append("\n".join(text))
+    env = results.get("environment", {})
+    if env:
+        blocks.append(f"Measured {env.get('date_utc')} UTC on {env.get('cores_logical')} cores ({env.get('cpu')}), "
+                      f"{env.get('memory_gib')} GiB, Python {env.get('python')}, {env.get('anvil')}, commit "
+                      f"`{str(env.get('git_commit'))[:10]}`; whole run {results.get('run_seconds', 0):.0f} s.")
+    return "\n\n".join(blocks)
+
+
+def _is_number(cell: str) -> bool:
+    text = cell.replace(",", "").replace(".", "").replace(" / ", "").replace("-", "")
+    return text.isdigit() or cell == "-"

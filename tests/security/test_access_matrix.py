@@ -1,0 +1,237 @@
+"""Access-control matrix: every state-changing function of every core contract, called by an account with no role.
+
+Each entry of ``MATRIX`` says what a caller without any role gets: ``Guarded`` (the exact custom error and its
+values) or ``Public`` (callable by anyone on purpose, with the reason). The ABI test fails when a contract gains a
+state-changing function that has no entry (or loses one that has), so every new entry point needs a decision here.
+InterestCalculator is pure and has none. Invariant 7 of DESIGN.md ("nothing privileged without the role") is also
+fuzzed by the Foundry campaign (test/invariant/handlers/AttackerHandler.sol).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from conftest import YEAR, reverts
+
+pytestmark = pytest.mark.usefixtures("fast_reverts")
+
+CORE = ("UserRegistry", "LoanFactory", "Loan", "LendingPool", "Treasury")
+Ctx = SimpleNamespace
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """Reverts for a caller without the role with ``error`` and the values ``inputs(ctx)``."""
+
+    error: str
+    args: Callable[[Ctx], tuple[Any, ...]] = lambda c: ()
+    inputs: Callable[[Ctx], dict[str, Any]] = lambda c: {}
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Public:
+    """Callable by anyone on purpose."""
+
+    reason: str
+    args: Callable[[Ctx], tuple[Any, ...]] = field(default=lambda c: ())
+
+
+def role(name: str, args: Callable[[Ctx], tuple[Any, ...]] = lambda c: ()) -> Guarded:
+    """An OpenZeppelin role check: ``AccessControlUnauthorizedAccount(caller, role)``."""
+    return Guarded("AccessControlUnauthorizedAccount", args,
+                   lambda c, name=name: {"account": c.stranger.address, "neededRole": getattr(c.roles, name)},
+                   role=name)
+
+
+def initializer(args: Callable[[Ctx], tuple[Any, ...]]) -> Guarded:
+    return Guarded("InvalidInitialization", args, role="initializer (runs once, in the proxy's constructor)")
+
+
+def only_loan(error: str, args: Callable[[Ctx], tuple[Any, ...]] = lambda c: ()) -> Guarded:
+    key = "caller"
+    return Guarded(error, args, lambda c: {key: c.stranger.address}, role="a loan the factory made")
+
+
+ADMIN, KYC, REVOKER, GUARDIAN, UNDERWRITER = "admin", "kyc_admin", "revoker", "guardian", "underwriter"
+OWN = "acts only on the caller's own "
+
+COMMON_AC: dict[str, Guarded | Public] = {
+    "grantRole(bytes32,address)": role(ADMIN, lambda c: (c.roles.guardian, c.stranger)),
+    "revokeRole(bytes32,address)": role(ADMIN, lambda c: (c.roles.guardian, c.guardian)),
+    "renounceRole(bytes32,address)": Public(OWN + "roles (AccessControlBadConfirmation for anyone else's)"),
+    "upgradeToAndCall(address,bytes)": role(ADMIN, lambda c: (c.impl, b"")),
+}
+
+MATRIX: dict[str, dict[str, Guarded | Public]] = {
+    "UserRegistry": {
+        **COMMON_AC,
+        "initialize(address,uint256)": initializer(lambda c: (c.stranger, YEAR)),
+        "addSigner(address)": role(ADMIN, lambda c: (c.stranger,)),
+        # Only removal is open to the guardian (a leaked oracle key must not wait for the timelock).
+        "removeSigner(address)": role(GUARDIAN, lambda c: (c.oracle.address,)),
+        "setKycValidity(uint256)": role(ADMIN, lambda c: (30 * 86_400,)),
+        "pause()": role(GUARDIAN),
+        "unpause()": role(ADMIN),
+        "verifyUser(address)": role(KYC, lambda c: (c.lender,)),
+        "revokeUser(address,bytes32)": role(REVOKER, lambda c: (c.lender, b"\x01" * 32)),
+        "revokeCredit(address,bytes32)": role(REVOKER, lambda c: (c.lender, b"\x01" * 32)),
+        # multicall runs each inner call with the caller as msg.sender: it can't lend a role. Shown with verifyUser.
+        "multicall(bytes[])": role(KYC, lambda c: ([c.market.registry.verifyUser.encode_input(c.lender)],)),
+        "registerUser(bytes32,uint8)": Public(OWN + "record: it creates a *pending* registration of msg.sender"),
+        "updateKYC(bytes32)": Public(OWN + "record, and sends it back to pending until verified again"),
+        "submitKycAttestation((address,uint8,bytes32,uint64,uint64,uint64),address,bytes)": Public(
+            "authorised by the oracle signer's EIP-712 signature (chain, registry, nonce, deadline), not by the "
+            "submitter: anyone may relay it"),
+        "submitCreditAttestation((address,uint8,uint128,uint64,uint64,uint64),address,bytes)": Public(
+            "authorised by the oracle signer's EIP-712 signature, like the KYC attestation"),
+    },
+    "LoanFactory": {
+        **COMMON_AC,
+        "initialize(address,address,address,(uint128,uint128,uint16,uint16,uint32,uint32))": initializer(
+            lambda c: (c.stranger, c.stranger, c.stranger, (1, 2, 1, 2, 1, 2))),
+        "createLoan(uint256,uint256,uint8,uint256)": Guarded(
+            "LoanFactoryBorrowerNotEligible", lambda c: (1_000 * c.unit, 12, 0, 86_400 * 7),
+            lambda c: {"borrower": c.stranger.address}, role="verified borrower with a current grade"),
+        "approveLoan(uint256)": role(UNDERWRITER, lambda c: (c.loan_id,)),
+        "rejectLoan(uint256,bytes32)": role(UNDERWRITER, lambda c: (c.loan_id, b"\x01" * 32)),
+        "pauseLoan(uint256)": role(UNDERWRITER, lambda c: (c.loan_id,)),
+        "unpauseLoan(uint256)": role(UNDERWRITER, lambda c: (c.loan_id,)),
+        "loanClosed()": only_loan("LoanFactoryNotLoan"),
+        "setRate(uint8,uint16,uint16)": role(ADMIN, lambda c: (1, 100, 0)),
+        "setLimits((uint128,uint128,uint16,uint16,uint32,uint32))": role(ADMIN, lambda c: ((1, 2, 1, 2, 1, 2),)),
+        "setLoanImplementation(address)": role(ADMIN, lambda c: (c.market.loan_implementation,)),
+        "pause()": role(GUARDIAN),
+        "unpause()": role(ADMIN),
+    },
+    "Loan": {
+        "initialize((uint64,address,uint128,uint16,uint16,uint8,uint8,uint16,uint32))": Guarded(
+            "LoanOnlyFactory", lambda c: ((9, c.stranger, 1_000 * c.unit, 600, 12, 1, 0, 100, 86_400),),
+            lambda c: {"caller": c.stranger.address}, role="the factory"),
+        "open()": Guarded("LoanOnlyFactory", inputs=lambda c: {"caller": c.stranger.address}, role="the factory"),
+        "reject()": Guarded("LoanOnlyFactory", inputs=lambda c: {"caller": c.stranger.address}, role="the factory"),
+        "setPaused(bool)": Guarded("LoanOnlyFactory", lambda c: (True,), lambda c: {"caller": c.stranger.address},
+                                   role="the factory"),
+        "withdrawFunds()": Guarded("LoanOnlyBorrower", inputs=lambda c: {"caller": c.stranger.address},
+                                   role="the loan's borrower"),
+        "acceptPartialFunding()": Guarded("LoanOnlyBorrower", inputs=lambda c: {"caller": c.stranger.address},
+                                          role="the loan's borrower"),
+        "claimFor(address)": Guarded("LoanNotClaimer", lambda c: (c.lender,),
+                                     lambda c: {"caller": c.stranger.address, "lender": c.lender.address},
+                                     role="the market's pool, or a claimer the lender approved"),
+        "fundLoan(uint256)": Guarded("LoanNotVerifiedLender", lambda c: (25 * c.unit,),
+                                     lambda c: {"account": c.stranger.address}, role="verified lender"),
+        "fundLoanFor(address,uint256)": Guarded("LoanNotVerifiedLender", lambda c: (c.stranger, 25 * c.unit),
+                                                lambda c: {"account": c.stranger.address},
+                                                role="verified lender as the notes' owner (anyone may pay)"),
+        "makeRepayment(uint256)": Public("anyone may pay for the borrower (DESIGN: Repay); it only adds money"),
+        "claim()": Public(OWN + "notes' payouts, sent to the caller"),
+        "refund()": Public(OWN + "notes, once the loan was rejected or expired"),
+        "setClaimer(address,bool)": Public(OWN + "claim approvals"),
+        "expire()": Public("anyone may close failed funding; the deadline/threshold rules decide, not the caller"),
+        "handleDefault()": Public("anyone may declare a default at 120 days past due (DESIGN: Default)"),
+        "sweepFees()": Public("anyone may sweep; the fees can only go to the Treasury"),
+        "approve(address,uint256)": Public("ERC-20 of notes: " + OWN + "allowance"),
+        "transfer(address,uint256)": Public("ERC-20 of notes: " + OWN + "notes, to verified lenders only"),
+        "transferFrom(address,address,uint256)": Public("ERC-20 of notes: needs the holder's allowance"),
+    },
+    "LendingPool": {
+        **COMMON_AC,
+        "initialize(address,address,address)": initializer(lambda c: (c.stranger, c.stranger, c.stranger)),
+        "pause()": role(GUARDIAN),
+        "unpause()": role(ADMIN),
+        "deposit(uint256)": Public(OWN + "cash account"),
+        "depositWithPermit(uint256,uint256,uint8,bytes32,bytes32)": Public(OWN + "cash account, with their permit"),
+        "withdraw(uint256)": Public(OWN + "cash account"),
+        "invest(address,uint256)": Public(OWN + "cash; the loan checks the lender's verification"),
+        "setCriteria((bool,uint8,uint8,uint16,uint16,uint16,uint32,uint128,uint128,uint128))": Public(
+            OWN + "auto-invest criteria"),
+        "autoInvest(address,address[])": Public(
+            "the keeper is anyone: the contract re-checks each lender's own criteria, cash and caps"),
+        "claimReturns(address)": Public(OWN + "payouts, credited to the caller's own account"),
+    },
+    "Treasury": {
+        **COMMON_AC,
+        "initialize(address,address,address,uint16,uint16)": initializer(
+            lambda c: (c.stranger, c.stranger, c.stranger, 0, 0)),
+        "collectFee(uint256,uint8)": only_loan("TreasuryNotLoan", lambda c: (1, 0)),
+        "useReserveForDefault(uint256)": only_loan("TreasuryNotLoan", lambda c: (10**6,)),
+        "distributeFees(address,uint256)": role(ADMIN, lambda c: (c.stranger, 1)),
+        "setPolicy(uint16,uint16)": role(ADMIN, lambda c: (0, 10_000)),
+        "fundReserve(uint256)": Public("anyone may add to the reserve; it only adds money"),
+    },
+}
+
+
+def _state_changing(contract_type: Any) -> set[str]:
+    return {abi.selector for abi in contract_type.abi if getattr(abi, "type", "") == "function"
+            and abi.stateMutability in ("nonpayable", "payable")}
+
+
+def test_matrix__every_state_changing_function_has_an_entry(project):
+    """A new external function without an entry (or an entry for a removed one) fails here."""
+    for name in CORE:
+        in_abi = _state_changing(getattr(project, name).contract_type)
+        listed = set(MATRIX[name])
+        assert not in_abi - listed, f"{name}: no access-matrix entry for {sorted(in_abi - listed)}"
+        assert not listed - in_abi, f"{name}: stale access-matrix entries {sorted(listed - in_abi)}"
+    assert not _state_changing(project.InterestCalculator.contract_type), "InterestCalculator is meant to be pure"
+
+
+def test_matrix__every_public_entry_has_a_reason():
+    for name, entries in MATRIX.items():
+        for sig, entry in entries.items():
+            if isinstance(entry, Public):
+                assert len(entry.reason) > 20, f"{name}.{sig}: say why it is public"
+
+
+GUARDED = [(name, sig) for name, entries in MATRIX.items() for sig, entry in entries.items()
+           if isinstance(entry, Guarded)]
+
+
+@pytest.fixture
+def ctx(request, market, stranger, lender, guardian, oracle, unit):
+    reg = market.registry
+    # Only the Loan rows and the underwriter's rows need a live loan (a clone in Funding).
+    name, sig = request.node.callspec.params["name"], request.node.callspec.params["sig"]
+    needs_loan = name == "Loan" or "Loan(uint256" in sig
+    loan = request.getfixturevalue("create_loan")(amount_tokens=1_000) if needs_loan else None
+    roles = SimpleNamespace(
+        admin=reg.DEFAULT_ADMIN_ROLE(), kyc_admin=reg.KYC_ADMIN_ROLE(), revoker=reg.REVOKER_ROLE(),
+        guardian=reg.GUARDIAN_ROLE(), underwriter=market.factory.UNDERWRITER_ROLE(),
+    )
+    return SimpleNamespace(market=market, loan=loan, loan_id=loan.loanId() if loan else 1, stranger=stranger, lender=lender,
+                           guardian=guardian, oracle=oracle, unit=unit, roles=roles, impl=None)
+
+
+def _target(ctx: Ctx, name: str) -> Any:
+    m = ctx.market
+    contract = {"UserRegistry": m.registry, "LoanFactory": m.factory, "Loan": ctx.loan, "LendingPool": m.pool,
+                "Treasury": m.treasury}[name]
+    ctx.impl = m.implementations.get(name, m.loan_implementation)
+    return contract
+
+
+@pytest.mark.parametrize("name,sig", GUARDED, ids=[f"{n}.{s.split('(')[0]}" for n, s in GUARDED])
+def test_privileged_function__caller_without_role__reverts_with_access_error(ctx, name, sig):
+    entry = MATRIX[name][sig]
+    assert isinstance(entry, Guarded)
+    contract = _target(ctx, name)
+    method = getattr(contract, sig.split("(")[0])
+    with reverts(entry.error, **entry.inputs(ctx)):
+        method(*entry.args(ctx), sender=ctx.stranger)
+
+
+@pytest.mark.parametrize("sig", [s for s, e in MATRIX["Loan"].items() if isinstance(e, Guarded)
+                                 and e.error == "LoanOnlyFactory"])
+def test_loan_implementation__factory_only_function__reverts_for_caller_without_role(market, stranger, unit, sig):
+    """The Loan implementation (the code every clone runs) refuses the same calls as a clone."""
+    entry = MATRIX["Loan"][sig]
+    assert isinstance(entry, Guarded)
+    c = SimpleNamespace(stranger=stranger, unit=unit)
+    with reverts(entry.error, **entry.inputs(c)):
+        getattr(market.loan_implementation, sig.split("(")[0])(*entry.args(c), sender=stranger)
