@@ -418,5 +418,6 @@ def test_upgrade__not_admin__reverts(project, registry, admin, guardian):
 
 def test_initialize__zero_admin__reverts(project, admin):
     impl = admin.deploy(project.UserRegistry)
-    with ape.reverts(impl.UserRegistryZeroAddress):
+    # A revert inside a constructor is not decoded by ape (no contract type yet): match the error's selector.
+    with ape.reverts("0x" + keccak(text="UserRegistryZeroAddress()")[:4].hex()):
         admin.deploy(project.DisfrutaProxy, impl, impl.initialize.encode_input("0x" + "00" * 20, YEAR))
