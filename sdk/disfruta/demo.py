@@ -36,8 +36,6 @@ from disfruta.render import console, gas_table, loans_table, portfolios_summary,
 
 DAY = 86_400
 MONTH = 30 * DAY
-GAS_TARGETS = {"fundLoan": 90_000, "makeRepayment": 90_000, "claim": 60_000, "createLoan": 250_000,
-               "deposit": 75_000}
 
 PEOPLE = [("Ana", "García", "Madrid", "ES"), ("Luca", "Rossi", "Milano", "IT"), ("Marie", "Dubois", "Lyon", "FR"),
           ("Jonas", "Schmidt", "Köln", "DE"), ("Sofia", "Pereira", "Porto", "PT"), ("Eva", "Novak", "Brno", "CZ")]
@@ -157,8 +155,10 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
         names.append(("Manual", client.portfolio(manual.address)))
         portfolios_summary(client, names)
         treasury_table(client, client.treasury_info())
-        gas_table(sorted(((op, len(v), sum(v) // len(v), GAS_TARGETS.get(op)) for op, v in gas.items()),
-                         key=lambda r: r[0]))
+        # The demo mixes first-time and repeat cases (a lender's first note, a first deposit), so its means are not
+        # compared with the DESIGN.md targets here: `make bench` measures each case against its target.
+        gas_table(sorted(((op, len(v), sum(v) // len(v), None) for op, v in gas.items()), key=lambda r: r[0]))
+        console.print("Gas against the DESIGN.md targets, case by case: make bench")
 
 
 def _pick_applicants() -> list[Borrower]:

@@ -94,8 +94,10 @@ def treasury_table(client: Disfruta, info: TreasuryInfo) -> None:
 def gas_table(rows: list[tuple[str, int, int, Any]]) -> None:
     """(operation, calls, mean gas, target or None)."""
     t = Table(title="Gas per operation (whole transaction)")
-    for col in ("operation", "calls", "mean gas", "target"):
+    with_targets = any(target for *_rest, target in rows)
+    for col in ("operation", "calls", "mean gas", *(("target",) if with_targets else ())):
         t.add_column(col, justify="right" if col != "operation" else "left")
     for op, calls, mean, target in rows:
-        t.add_row(op, str(calls), f"{mean:,}", f"{target:,}" if target else "-")
+        cells = [op, str(calls), f"{mean:,}"]
+        t.add_row(*cells, *((f"{target:,}" if target else "-",) if with_targets else ()))
     console.print(t)
