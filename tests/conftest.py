@@ -219,20 +219,9 @@ def treasury(market):
 @pytest.fixture
 def onboard(market, oracle, chain, chain_id, stranger):
     """Verifies ``user`` through oracle attestations: ``onboard(user, Role.LENDER)``, or a borrower with a grade."""
-    reg = market.registry
 
     def make(user, roles=Role.LENDER, grade=None, limit_tokens=40_000):
-        now = chain.pending_timestamp
-        kyc_nonce, credit_nonce = reg.nonces(user)
-        att = KycAttestation(str(user), int(roles), b"\x42" * 32, now + YEAR, kyc_nonce, now + DAY)
-        reg.submitKycAttestation(att.as_tuple(), oracle.address, sign_attestation(att, oracle.key, chain_id, reg.address),
-                                 sender=stranger)
-        if grade is not None:
-            unit = 10 ** market.asset.decimals()
-            catt = CreditAttestation(str(user), int(grade), limit_tokens * unit, now + YEAR, credit_nonce, now + DAY)
-            reg.submitCreditAttestation(catt.as_tuple(), oracle.address,
-                                        sign_attestation(catt, oracle.key, chain_id, reg.address), sender=stranger)
-        return user
+        return onboard_user(market, oracle, chain, chain_id, stranger, user, roles, grade, limit_tokens)
 
     return make
 

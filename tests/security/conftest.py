@@ -9,27 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from disfruta.attestations import CreditAttestation, KycAttestation, sign_attestation
 from disfruta.deploy import Market, deploy_market
 
-DAY = 86_400
-YEAR = 365 * DAY
+from conftest import onboard_user
+
 
 
 def verify(mkt: Market, oracle: Any, chain: Any, submitter: Any, user: Any, roles: int, grade: int | None = None,
            limit_tokens: int = 40_000) -> Any:
     """Verifies ``user`` in ``mkt``'s registry with oracle attestations (usable from fixtures of any scope)."""
-    reg, now, chain_id = mkt.registry, chain.pending_timestamp, chain.chain_id
-    kyc_nonce, credit_nonce = reg.nonces(user)
-    att = KycAttestation(str(user), int(roles), b"\x42" * 32, now + YEAR, kyc_nonce, now + DAY)
-    reg.submitKycAttestation(att.as_tuple(), oracle.address, sign_attestation(att, oracle.key, chain_id, reg.address),
-                             sender=submitter)
-    if grade is not None:
-        limit = limit_tokens * 10 ** mkt.asset.decimals()
-        catt = CreditAttestation(str(user), int(grade), limit, now + YEAR, credit_nonce, now + DAY)
-        reg.submitCreditAttestation(catt.as_tuple(), oracle.address,
-                                    sign_attestation(catt, oracle.key, chain_id, reg.address), sender=submitter)
-    return user
+    return onboard_user(mkt, oracle, chain, chain.chain_id, submitter, user, roles, grade, limit_tokens)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
