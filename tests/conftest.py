@@ -7,13 +7,11 @@ so session-scoped deployments are shared while each test starts from the same st
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from ape.exceptions import ContractLogicError
 from hypothesis import HealthCheck, settings
 
 from disfruta.attestations import CreditAttestation, KycAttestation, Role, sign_attestation
@@ -29,20 +27,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 DAY = 86_400
 YEAR = 365 * DAY
-
-
-@contextmanager
-def reverts_from_callee(error_name: str, **inputs: Any) -> Iterator[None]:
-    """Like ``ape.reverts(contract.Error, ...)`` for an error raised by a contract the called one calls (the error
-    bubbles up, but ape decodes it against another contract type, so the classes differ): matches by name and
-    decoded inputs."""
-    with pytest.raises(ContractLogicError) as info:
-        yield
-    assert type(info.value).__name__ == error_name, f"expected {error_name}, got {type(info.value).__name__}"
-    decoded = {k: str(v) if isinstance(v, str) else v for k, v in getattr(info.value, "inputs", {}).items()}
-    for key, value in inputs.items():
-        expected = str(getattr(value, "address", value)) if not isinstance(value, int) else value
-        assert decoded.get(key) == expected, f"{error_name}.{key}: expected {expected}, got {decoded.get(key)}"
 
 
 @pytest.fixture(scope="session")

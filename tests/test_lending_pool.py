@@ -8,7 +8,7 @@ from eth_account import Account
 
 from disfruta.attestations import Role
 
-from conftest import DAY, reverts_from_callee
+from conftest import DAY, reverts
 
 ALL_PURPOSES = (1 << 8) - 1
 SKIP = {name: i for i, name in enumerate(
@@ -326,7 +326,7 @@ def test_claim_returns__after_repayment__credited_then_reinvested(pool, deposit,
 
 def test_claim_returns__nothing_to_claim__reverts(pool, create_loan, lender):
     loan = create_loan(amount_tokens=1_000)
-    with reverts_from_callee("LoanNothingToClaim", lender=lender):
+    with reverts(loan.LoanNothingToClaim, lender=lender):
         pool.claimReturns(loan, sender=lender)
 
 
