@@ -171,14 +171,11 @@ def _pick_applicants() -> list[Borrower]:
     picked: dict[str | None, Borrower] = {}
     for index, row in X.iterrows():
         applicant = {k: (int(v) if isinstance(v, float) else v) for k, v in row.to_dict().items()}
-        full = {**applicant, "residence_since": applicant.get("residence_since", 2),
-                "existing_credits": applicant.get("existing_credits", 1), "job": applicant.get("job", "skilled"),
-                "dependents": applicant.get("dependents", 1), "telephone": applicant.get("telephone", "none")}
-        result = assess(Applicant(**full))
+        result = assess(Applicant(**applicant))
         letter = result.grade.letter if result.grade else None
         if letter in wanted and letter not in picked:
             name = " ".join(PEOPLE[len(picked)][:2])
-            picked[letter] = Borrower(name=name, wallet=Account.create(), record=int(index), applicant=full)
+            picked[letter] = Borrower(name=name, wallet=Account.create(), record=int(index), applicant=applicant)
         if len(picked) == len(wanted):
             break
     return [picked[k] for k in wanted if k in picked]
