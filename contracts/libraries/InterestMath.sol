@@ -15,12 +15,17 @@ library InterestMath {
     uint256 internal constant BPS = 10_000;
     /// @dev Periodic rate = annualRateBps / PERIOD_RATE_DENOMINATOR (12 months × 10,000 bps), exactly.
     uint256 internal constant PERIOD_RATE_DENOMINATOR = 120_000;
-    /// @dev Working precision of the compounding factor (1e36 fixed point). The 1e27 "ray" of the rest of the
-    /// protocol is not enough here: a 1e30-unit principal needs 30+ significant digits to stay within one unit.
-    uint256 internal constant PRECISION = 1e36;
+    /// @dev Working precision of the compounding factor f = (1 + r)^n (1e54 fixed point). The payment per unit of
+    /// principal is r·f / (f − 1), and at the lowest rates f − 1 is about 1e-5, so f needs ~18 digits more than the
+    /// 1e36 result: in 1e36 the error reached 0.014 of a unit on a 1e30 principal (1 bps, 3 months). The largest f,
+    /// (1 + 1/12)^600 ≈ 7.2e20, is 7.2e74 here, below 2^256.
+    uint256 internal constant PRECISION = 1e54;
+    /// @dev Fixed point of the payment per unit of principal (1e36): rounding it down costs at most 1e-6 of a token
+    /// unit on the largest principal, and P·q ≤ 1e30 × 1.09e36 fits in 256 bits.
+    uint256 internal constant PER_UNIT_PRECISION = 1e36;
     /// @dev Highest supported rate: 100 % APR.
     uint256 internal constant MAX_RATE_BPS = 10_000;
-    /// @dev Longest supported term: 50 years. Keeps (1 + r)^n within 1e57 at 100 % APR.
+    /// @dev Longest supported term: 50 years. Keeps (1 + r)^n below 7.2e20 at 100 % APR.
     uint256 internal constant MAX_TERM_MONTHS = 600;
     /// @dev Largest supported principal (1e12 tokens of an 18-decimal coin).
     uint256 internal constant MAX_PRINCIPAL = 1e30;
@@ -35,10 +40,15 @@ library InterestMath {
     /* ------------------------------------------------------------------ annuity */
 
     /// @notice Level monthly payment that repays `principal` over `termMonths` at `annualRateBps`:
-    /// P·r / (1 − (1 + r)^−n), rounded up to a whole token unit; P / n rounded up at a 0 % rate. The power is
-    /// computed in 1e36 fixed point, so for principals above about 1e25 units its last-digit error can leave the
-    /// result up to one unit below the exact value (still within one unit of it; the last installment of the
-    /// schedule always clears the balance).
+    /// P·r / (1 − (1 + r)^−n), rounded up to a whole token unit; P / n rounded up at a 0 % rate. The payment per
+    /// unit of principal is rounded down to 1e-36, which costs at most 1e-6 of a unit on the largest principal, so
+    /// the payment lies in [A − 1e-6, A + 1) for the exact annuity A: it is ceil(A) unless A is within a millionth of
+    /// a unit above a whole number (proved per instance in test/halmos; the last installment of a schedule always
+    /// clears the balance).
+    /// @dev Two steps: the payment per unit of principal q = r·f / (f − 1) with f = (1 + r)^n (paymentPerUnit, which
+    /// depends on the rate and the term only), then ceil(P·q). q is at most 1 + r (reached at n = 1), so P·q fits in
+    /// 256 bits and the last step is a plain multiplication and division: no 512-bit arithmetic touches the
+    /// principal, which keeps the symbolic proofs over every principal within a solver's reach.
     function monthlyPayment(uint256 principal, uint256 annualRateBps, uint256 termMonths)
         internal
         pure
@@ -47,18 +57,35 @@ library InterestMath {
         checkTerms(principal, annualRateBps, termMonths);
         if (principal == 0) return 0;
         // Round up: a payment one unit short would leave principal owing after the last installment.
-        if (annualRateBps == 0) return Math.ceilDiv(principal, termMonths);
+        if (annualRateBps == 0) return (principal + termMonths - 1) / termMonths; // P / n rounded up
+        uint256 perUnit = paymentPerUnit(annualRateBps, termMonths);
+        // Cannot overflow: principal ≤ MAX_PRINCIPAL (checkTerms) and perUnit ≤ 1 + r < 1.1 (in 1e36), so the
+        // sum is below 1.1e66. Unchecked and rounded up with one division: a checked product adds a division by a
+        // variable, and Math.ceilDiv's branchless form a product of two variables, both of which stall the solver
+        // that proves the payment for every principal (test/halmos).
+        unchecked {
+            return (perUnit * principal + (PER_UNIT_PRECISION - 1)) / PER_UNIT_PRECISION; // rounded up
+        }
+    }
 
-        // r = annualRateBps / 120,000 in 1e36 fixed point; the floor loses < 1e-36 (far below one token unit).
-        uint256 r = Math.mulDiv(annualRateBps, PRECISION, PERIOD_RATE_DENOMINATOR);
+    /// @notice The annuity payment per unit of principal, r·f / (f − 1) with f = (1 + r)^n, in 1e36 fixed point,
+    /// rounded down; between r and 1 + r. Needs a non-zero rate (monthlyPayment handles 0 %).
+    function paymentPerUnit(uint256 annualRateBps, uint256 termMonths) internal pure returns (uint256) {
+        // r = annualRateBps / 120,000 in 1e54 fixed point; the floor loses < 1e-54.
+        uint256 r = annualRateBps * PRECISION / PERIOD_RATE_DENOMINATOR;
         uint256 factor = _pow(PRECISION + r, termMonths); // (1 + r)^n, > PRECISION since r > 0 and n ≥ 1
-        // payment = P · r · f / (f − 1); rounded up so the schedule never under-collects.
-        return Math.mulDiv(principal, Math.mulDiv(r, factor, PRECISION), factor - PRECISION, Math.Rounding.Ceil);
+        return Math.mulDiv(r, factor, factor - PRECISION) / (PRECISION / PER_UNIT_PRECISION);
     }
 
     /// @notice Interest of one period on `outstanding` principal, rounded up (in favour of the lenders).
+    /// Reverts for a balance above MAX_PRINCIPAL or a rate above MAX_RATE_BPS (no loan can have either); within
+    /// those the product is below 1e34, so it is computed unchecked (a checked product divides by a variable, which
+    /// stalls the solver of the schedule proofs).
     function periodInterest(uint256 outstanding, uint256 annualRateBps) internal pure returns (uint256) {
-        return Math.mulDiv(outstanding, annualRateBps, PERIOD_RATE_DENOMINATOR, Math.Rounding.Ceil);
+        checkTerms(outstanding, annualRateBps, 1);
+        unchecked {
+            return (annualRateBps * outstanding + (PERIOD_RATE_DENOMINATOR - 1)) / PERIOD_RATE_DENOMINATOR; // rounded up
+        }
     }
 
     /// @notice Split of one scheduled installment into interest and principal.
@@ -108,8 +135,8 @@ library InterestMath {
 
     /* ------------------------------------------------------------------ internal */
 
-    /// @dev x^n in 1e36 fixed point by squaring; each step rounds down, so the result is at most n·1e-36 relative
-    /// below the exact power (negligible against one token unit for every supported principal).
+    /// @dev x^n in 1e54 fixed point by squaring; each step rounds down, so the result is at most about 2·n·1e-54
+    /// relative below the exact power.
     function _pow(uint256 x, uint256 n) private pure returns (uint256 z) {
         z = PRECISION;
         while (true) {
