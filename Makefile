@@ -9,7 +9,7 @@ export PATH := $(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solcx
 export HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 
-.PHONY: setup demo test compile bench verify clean
+.PHONY: setup demo test compile bench verify mutation clean
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC_ADAPTER)
 
@@ -45,6 +45,10 @@ bench: setup
 # The deep security campaign: forge invariants, halmos proofs, slither (prints the counts)
 verify: setup
 	bash scripts/verify.sh
+
+# Mutation check of the security tests: each protection removed on a throwaway copy must make its tests fail
+mutation: setup
+	python tools/mutation_check.py
 
 clean:
 	rm -rf .venv node_modules .solcx .build contracts/.cache

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Bounded security checks for CI (issue #9): the Foundry invariant campaign (DESIGN.md invariants 1-8), halmos over
-# InterestMath, and slither with the accepted-findings policy. Exits non-zero when any of them fails.
-# The Python security tests (access matrix, adversarial, oracle faults) run with the rest in `pytest -n 2 tests`.
+# Security checks for CI (issue #9): the Foundry invariant campaign (DESIGN.md invariants 1-8), the halmos proofs of
+# InterestMath, slither with the accepted-findings policy, and the mutation check of the security tests. Exits
+# non-zero when any of them fails. The Python security tests (access matrix, adversarial, oracle faults) run with the
+# rest in `pytest -n 2 tests`.
 #
-#   tools/ci-security.sh            bounded (CI): invariants runs=16 depth=40, halmos on a time budget, slither
+#   tools/ci-security.sh            CI: invariants runs=16 depth=40, every proof, slither, every mutant
 #   FOUNDRY_PROFILE=deep ... / scripts/verify.sh   the deep campaign (`make verify`)
+#   MUTATION=0 tools/ci-security.sh                without the mutation check (it takes ~7 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH="$ROOT/node_modules/.bin:$ROOT/.venv/bin:$PATH" SOLCX_BINARY_PATH="$ROOT/.solcx"
 export FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-ci}"
-HALMOS_TIMEOUT_MS="${HALMOS_TIMEOUT_MS:-10000}"   # per solver query
-# Which proofs (regex): CI runs three on a small budget; scripts/verify.sh runs them all with a larger one.
-HALMOS_MATCH="${HALMOS_MATCH:-^check_(payment_noOverflow|schedule_|zeroRate_)}"
+HALMOS_TIMEOUT_MS="${HALMOS_TIMEOUT_MS:-60000}"   # per solver query (each proof takes about a second)
+HALMOS_MATCH="${HALMOS_MATCH:-^check_}"             # which proofs (regex)
 SEC_VENV="$ROOT/.venv-sec"
 status=0
 
@@ -49,10 +50,11 @@ held=$(grep -cE '^\[PASS\] invariant_' /tmp/disfruta-invariants.log || true)
 echo "invariants: $held held, $calls handler calls"
 
 # --- 2. halmos (symbolic proofs of InterestMath) ------------------------------------------------------------------
-# A counterexample fails the build; a proof the solver can't finish within the budget is reported as unproven
-# (the bounds and the solver limits are in SECURITY.md).
-echo "== halmos (solver budget ${HALMOS_TIMEOUT_MS} ms per query)"
+# Every proof must be proved: a counterexample, an error or a query the solvers cannot settle within the budget fails
+# the build. The queries go to a cvc5/yices portfolio (tools/smt_portfolio.py; why two solvers: SECURITY.md).
+echo "== halmos (solver budget ${HALMOS_TIMEOUT_MS} ms per query, cvc5 + yices portfolio)"
 "$SEC_VENV/bin/halmos" --forge-build-out out-forge --contract InterestMathSymbolic --match-test "$HALMOS_MATCH" \
+  --solver-command "$SEC_VENV/bin/python $ROOT/tools/smt_portfolio.py" \
   --solver-timeout-assertion "$HALMOS_TIMEOUT_MS" --json-output /tmp/disfruta-halmos.json \
   > /tmp/disfruta-halmos.log 2>&1 || true
 sed 's/\x1b\[[0-9;]*m//g' /tmp/disfruta-halmos.log | grep -E '^\[(PASS|FAIL|TIMEOUT|ERROR)\]|Counterexample' || true
@@ -60,7 +62,7 @@ proved=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/disfruta-halmos.log | grep -c '^\[PASS\]
 timeouts=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/disfruta-halmos.log | grep -c '^\[TIMEOUT\]' || true)
 cexs=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/disfruta-halmos.log | grep -cE '^\[FAIL\]|^\[ERROR\]' || true)
 echo "halmos: $proved proved, $timeouts unproven within the budget, $cexs failed (counterexample or error)"
-if [ "$cexs" -ne 0 ] || ! grep -q "Running" /tmp/disfruta-halmos.log; then
+if [ "$cexs" -ne 0 ] || [ "$timeouts" -ne 0 ] || [ "$proved" -eq 0 ]; then
   echo "halmos FAILED (full log: /tmp/disfruta-halmos.log)"; status=1
 fi
 
@@ -69,6 +71,16 @@ echo "== slither"
 "$SEC_VENV/bin/slither" . --foundry-ignore-compile --json /tmp/disfruta-slither.json > /tmp/disfruta-slither.log 2>&1 || true
 if ! "$SEC_VENV/bin/python" tools/slither_gate.py /tmp/disfruta-slither.json; then
   echo "slither FAILED (full log: /tmp/disfruta-slither.log)"; status=1
+fi
+
+# --- 4. mutation check: each protection removed on a throwaway copy must make its security tests fail -------------
+if [ "${MUTATION:-1}" != 0 ]; then
+  echo "== mutation check of the security tests"
+  if ! "$ROOT/.venv/bin/python" tools/mutation_check.py 2>&1 | tee /tmp/disfruta-mutation.log; then
+    echo "mutation check FAILED (full log: /tmp/disfruta-mutation.log)"; status=1
+  fi
+  sed -nE 's/^([0-9]+) mutations, ([0-9]+) killed, ([0-9]+) survived.*/mutation: \2 of \1 mutants killed, \3 survived/p' \
+    /tmp/disfruta-mutation.log
 fi
 
 exit $status

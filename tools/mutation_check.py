@@ -1,0 +1,638 @@
+#!/usr/bin/env python3
+"""Mutation check of the security tests (issue #9: every adversarial case fails if its protection is removed).
+
+For each protection in ``MUTATIONS`` below, on a throwaway copy of the project: apply one small source patch to
+``contracts/`` that removes the protection, recompile, run the tests that are supposed to catch it, and report whether
+they failed (the mutant is *killed*: good) or all passed (it *survived*: the protection is untested).
+
+How it runs:
+1. Copies the project (the working tree's tracked and untracked-but-not-ignored files, or the committed HEAD with
+   ``--head``) to a temporary directory, links ``node_modules`` and the solc adapter in ``.solcx``, compiles it.
+2. Checks every patch against the copy first: each search text must occur exactly as often as the mutation says
+   (once, unless stated), so a patch can never silently stop applying when the code changes.
+3. Baseline: runs every selected mutation's tests once on the unmutated copy; they must all pass (a mutation is
+   only meaningful if its tests pass without it).
+4. Per mutation: copies the compiled tree, patches it, ``ape compile --force``, checks that the patched file's
+   contracts really compiled to other code (creation and runtime bytecode, metadata hash left out), runs the
+   mutation's tests.
+
+Exit status: 0 when every mutant met its expectation; 1 when a mutant expected to be killed survived, or a mutant
+could not be built or tested; 2 when the check itself could not run (stale patch, failing baseline, setup).
+
+    python tools/mutation_check.py                  # all mutations (make mutation)
+    python tools/mutation_check.py --only pool-nonreentrant --keep
+    python tools/mutation_check.py --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ============================================================================================================ data
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``find`` (plain text, or a regular expression if ``regex``) by ``replace``; ``find`` must occur
+    exactly ``count`` times in the file."""
+
+    find: str
+    replace: str
+    count: int = 1
+    regex: bool = False
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    file: str  # relative to the project root
+    removes: str  # the protection, in a few words
+    edits: tuple[Edit, ...]
+    tests: tuple[str, ...]  # pytest node ids (a parametrised test without [...] selects all its cases)
+    expect_killed: bool = True
+    why_it_survives: str = ""  # required when expect_killed is False
+
+
+def delete(text: str) -> Edit:
+    return Edit(text, "")
+
+
+# A function's `nonReentrant` modifier: followed by the body or by `returns` (the word in comments is not).
+NON_REENTRANT = r"\s+nonReentrant\b(?=\s*(?:\{|returns\b))"
+
+ADV = "tests/security/test_adversarial.py::"
+REENTRY = ADV + "test_reentrant_token__reenters_mid_transfer__guard_reverts_whole_call[{}]"
+LOAN_REVERTS = "tests/test_loan_reverts.py::"
+POOL = "tests/test_lending_pool.py::"
+REGISTRY = "tests/test_user_registry.py::"
+
+MUTATIONS: tuple[Mutation, ...] = (
+    Mutation(
+        name="loan-self-funding",
+        file="contracts/Loan.sol",
+        removes="the borrower cannot fund their own loan",
+        edits=(delete("        if (lender == _terms.borrower) revert LoanBorrowerCannotFund(lender);\n"),),
+        tests=(
+            ADV + "test_pool_invest__borrower_into_own_loan__reverts_in_loan",
+            LOAN_REVERTS + "test_fund__by_borrower_even_if_verified_lender__reverts",
+            LOAN_REVERTS + "test_fund_loan_for__borrower_as_lender__reverts",
+        ),
+    ),
+    Mutation(
+        name="loan-balance-delta",
+        file="contracts/Loan.sol",
+        removes="Loan._pullExact refuses fee-on-transfer (checks the balance delta)",
+        edits=(Edit(
+            "        uint256 received = _ASSET.balanceOf(address(this)) - before;\n"
+            "        if (received != amount) revert LoanTransferAmountMismatch(amount, received);\n",
+            "        uint256 received = amount; // MUTANT: trusts the requested amount\n"
+            "        if (received != amount) revert LoanTransferAmountMismatch(amount, received);\n",
+        ),),
+        tests=(
+            LOAN_REVERTS + "test_fund__fee_on_transfer_token__reverts",
+            ADV + "test_fee_on_transfer_token__every_money_in_path__refused_nothing_recorded",
+        ),
+    ),
+    Mutation(
+        name="pool-balance-delta",
+        file="contracts/LendingPool.sol",
+        removes="LendingPool deposit refuses fee-on-transfer (checks the balance delta)",
+        edits=(Edit(
+            "        uint256 received = asset_.balanceOf(address(this)) - before;\n"
+            "        if (received != amount) revert PoolTransferAmountMismatch(amount, received);\n",
+            "        uint256 received = amount; // MUTANT: trusts the requested amount\n"
+            "        if (received != amount) revert PoolTransferAmountMismatch(amount, received);\n",
+        ),),
+        tests=(
+            POOL + "test_deposit__fee_on_transfer_token__reverts",
+            ADV + "test_fee_on_transfer_token__every_money_in_path__refused_nothing_recorded",
+        ),
+    ),
+    Mutation(
+        name="pool-nonreentrant",
+        file="contracts/LendingPool.sol",
+        removes="nonReentrant on every LendingPool function",
+        edits=(Edit(NON_REENTRANT, "", count=6, regex=True),),
+        tests=tuple(REENTRY.format(case) for case in ("deposit→withdraw", "withdraw→withdraw",
+                                                      "claimReturns→withdraw")),
+    ),
+    # Loan writes all effects before it transfers (checks-effects-interactions), so here the guard is defence in
+    # depth: without it the token's re-entry fails later for another reason (LoanNotVerifiedLender,
+    # ERC20InsufficientAllowance, LoanNothingToClaim: the token holds no notes, allowance or KYC) or, for
+    # claim->sweepFees, goes through harmlessly. The tests still kill it: they require the guard's own error.
+    Mutation(
+        name="loan-nonreentrant",
+        file="contracts/Loan.sol",
+        removes="nonReentrant on every Loan function",
+        edits=(Edit(NON_REENTRANT, "", count=9, regex=True),),
+        tests=tuple(REENTRY.format(case) for case in ("fundLoan→fundLoan", "makeRepayment→makeRepayment",
+                                                      "makeRepayment→claim", "claim→claim", "claim→sweepFees")),
+    ),
+    Mutation(
+        name="loan-funding-deadline",
+        file="contracts/Loan.sol",
+        removes="no funding after the deadline",
+        edits=(delete("        if (block.timestamp > f.fundingDeadline) revert LoanFundingClosed(f.fundingDeadline, "
+                      "block.timestamp);\n"),),
+        tests=(
+            ADV + "test_fund__front_run_pushes_it_one_second_past_deadline__reverts",
+            LOAN_REVERTS + "test_fund__after_deadline__reverts",
+        ),
+    ),
+    Mutation(
+        name="loan-implementation-locked",
+        file="contracts/Loan.sol",
+        removes="the Loan implementation can never be initialised (constructor sets a non-zero borrower)",
+        edits=(delete("        _terms.borrower = address(0xdead);\n"),),
+        tests=(LOAN_REVERTS + "test_initialize__implementation_even_from_factory__reverts_already_initialized",),
+    ),
+    Mutation(
+        name="loan-initialize-once",
+        file="contracts/Loan.sol",
+        removes="Loan.initialize runs once (only fresh clones have a zero borrower)",
+        edits=(delete("        if (_terms.borrower != address(0)) revert LoanAlreadyInitialized();\n"),),
+        tests=(
+            LOAN_REVERTS + "test_initialize__live_clone_even_from_factory__reverts_already_initialized",
+            LOAN_REVERTS + "test_initialize__implementation_even_from_factory__reverts_already_initialized",
+        ),
+    ),
+    Mutation(
+        name="registry-nonce",
+        file="contracts/UserRegistry.sol",
+        removes="attestation nonce check (replay, revocation voids signed attestations)",
+        edits=(delete("        if (nonce != expectedNonce) revert UserRegistryInvalidNonce(user, expectedNonce, nonce);\n"),),
+        tests=(
+            REGISTRY + "test_kyc_attestation__replayed__reverts",
+            REGISTRY + "test_credit_attestation__replayed__reverts",
+            REGISTRY + "test_revoke_user__voids_attestation_signed_before",
+        ),
+    ),
+    Mutation(
+        name="registry-signature",
+        file="contracts/UserRegistry.sol",
+        removes="EIP-712 signature check (binds an attestation to this chain, this registry and its fields)",
+        edits=(delete(
+            "        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) {\n"
+            "            revert UserRegistryInvalidSignature(signer);\n"
+            "        }\n"
+        ),),
+        tests=(
+            REGISTRY + "test_kyc_attestation__signed_for_another_chain__reverts",
+            REGISTRY + "test_kyc_attestation__signed_for_another_registry__reverts",
+            REGISTRY + "test_kyc_attestation__wrong_signer_key__reverts",
+            REGISTRY + "test_kyc_attestation__tampered_field__reverts",
+            REGISTRY + "test_kyc_attestation__malleable_high_s_signature__reverts",
+            ADV + "test_kyc_attestation__signed_for_registry_a__replayed_on_registry_b__reverts",
+            ADV + "test_credit_attestation__signed_for_registry_a__replayed_on_registry_b__reverts",
+        ),
+    ),
+    Mutation(
+        name="registry-signer-allowlist",
+        file="contracts/UserRegistry.sol",
+        removes="only registered oracle signers are trusted",
+        edits=(delete("        if (!_s().signers.contains(signer)) revert UserRegistryUnknownSigner(signer);\n"),),
+        tests=(
+            REGISTRY + "test_kyc_attestation__signer_not_authorised__reverts",
+            REGISTRY + "test_kyc_attestation__removed_signer__reverts",
+        ),
+    ),
+    Mutation(
+        name="auto-invest-skips",
+        file="contracts/LendingPool.sol",
+        removes="auto-invest skips a lender who doesn't qualify instead of failing the batch",
+        edits=(Edit(
+            "                emit AutoInvestSkipped(lender, loan, reason);\n"
+            "                continue;\n",
+            "                revert PoolLoanNotOpen(loan); // MUTANT: one unqualified lender fails everyone's batch\n",
+        ),),
+        tests=(
+            ADV + "test_auto_invest__contract_and_unqualified_lenders_in_batch__skipped_batch_succeeds",
+            POOL + "test_auto_invest__mixed_batch__qualifying_invest_others_skipped",
+        ),
+    ),
+    Mutation(
+        name="auto-invest-verified-lender",
+        file="contracts/LendingPool.sol",
+        removes="auto-invest skips unverified/revoked lenders (else the loan refuses them and the batch reverts)",
+        edits=(delete("        if (!$.registry.isVerifiedLender(lender)) return (0, false, "
+                      "SkipReason.NotVerifiedLender);\n"),),
+        tests=(POOL + "test_auto_invest__mixed_batch__qualifying_invest_others_skipped",),
+    ),
+    Mutation(
+        name="pool-upgrade-auth",
+        file="contracts/LendingPool.sol",
+        removes="only the admin (timelock) can upgrade the pool",
+        edits=(Edit(
+            "    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}\n",
+            "    function _authorizeUpgrade(address) internal override {}\n",
+        ),),
+        tests=(
+            POOL + "test_upgrade__not_admin__reverts",
+            "tests/security/test_access_matrix.py::"
+            "test_privileged_function__caller_without_role__reverts_with_access_error[6dec-LendingPool.upgradeToAndCall]",
+        ),
+    ),
+)
+
+
+# ============================================================================================================ runner
+
+
+class Outcome(Enum):
+    KILLED = "killed"
+    SURVIVED = "survived"
+    ERROR = "ERROR"
+
+
+@dataclass
+class Result:
+    mutation: Mutation
+    outcome: Outcome
+    failed: int = 0
+    total: int = 0
+    seconds: float = 0.0
+    detail: str = ""
+    still_passing: list[str] = field(default_factory=list)
+
+    @property
+    def as_expected(self) -> bool:
+        if self.outcome is Outcome.ERROR:
+            return False
+        return self.outcome is Outcome.KILLED or not self.mutation.expect_killed
+
+    @property
+    def verdict(self) -> str:
+        if self.outcome is Outcome.ERROR:
+            return "FAIL (error)"
+        if self.mutation.expect_killed:
+            return "ok" if self.outcome is Outcome.KILLED else "FAIL (survived)"
+        return "ok (expected to survive)" if self.outcome is Outcome.SURVIVED else "note: killed, expected to survive"
+
+
+class CheckError(Exception):
+    """The check itself cannot run (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    node_id: str  # as pytest reports it (non-ASCII parametrisation ids escaped)
+    passed: bool
+
+
+def pytest_escaped(node_id: str) -> str:
+    """Node ids the way pytest prints them: non-ASCII characters of parametrisation ids as \\uXXXX escapes."""
+    return node_id.encode("unicode_escape").decode("ascii")
+
+
+def selects(node_id: str, case: Case) -> bool:
+    wanted = pytest_escaped(node_id)
+    return case.node_id == wanted or ("[" not in wanted and case.node_id.startswith(wanted + "["))
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# ------------------------------------------------------------------------------------------------ the copy
+
+
+def export_tree(dest: Path, from_head: bool) -> None:
+    """The project's own files into ``dest``: HEAD (git archive) or the working tree (files git does not ignore)."""
+    dest.mkdir(parents=True)
+    if from_head:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD"],
+                                 capture_output=True, check=False)
+        if archive.returncode != 0:
+            raise CheckError(f"git archive HEAD failed: {archive.stderr.decode().strip()}")
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+        return
+    listing = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             capture_output=True, check=False)
+    if listing.returncode != 0:
+        raise CheckError(f"git ls-files failed: {listing.stderr.decode().strip()}")
+    for rel in sorted(set(filter(None, listing.stdout.decode().split("\0")))):
+        src = ROOT / rel
+        if not src.is_file() and not src.is_symlink():
+            continue  # deleted in the working tree
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target, follow_symlinks=False)
+
+
+def link_toolchain(tree: Path) -> None:
+    """The copy shares the original's node_modules (solc-js, anvil, OpenZeppelin) and solc adapter links."""
+    node_modules, solcx = ROOT / "node_modules", ROOT / ".solcx"
+    if not node_modules.is_dir() or not solcx.is_dir():
+        raise CheckError("node_modules or .solcx missing: run `make setup` first")
+    (tree / "node_modules").symlink_to(node_modules)
+    (tree / ".solcx").mkdir()
+    for entry in solcx.iterdir():
+        link = tree / ".solcx" / entry.name
+        if entry.is_symlink() and not os.path.isabs(os.readlink(entry)):
+            link.symlink_to(os.readlink(entry))  # ../tools/solc-adapter.js: the copy's own adapter
+        else:
+            link.symlink_to(entry.resolve())
+        if not link.exists():
+            raise CheckError(f"{link} does not resolve")
+
+
+def tool_env(tree: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    venv_bin = ROOT / ".venv" / "bin"
+    env["PATH"] = os.pathsep.join([str(tree / "node_modules" / ".bin"), str(venv_bin), env.get("PATH", "")])
+    env["SOLCX_BINARY_PATH"] = str(tree / ".solcx")
+    env.setdefault("HYPOTHESIS_PROFILE", "dev")
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def venv_tool(name: str) -> str:
+    candidate = ROOT / ".venv" / "bin" / name
+    if candidate.exists():
+        return str(candidate)
+    found = sys.executable if name == "python" else shutil.which(name)
+    if not found:
+        raise CheckError(f"`{name}` not found: run `make setup` first")
+    return found
+
+
+def run(cmd: Sequence[str], tree: Path, logfile: Path, timeout: float) -> int | None:
+    """Runs ``cmd`` in ``tree`` with its output in ``logfile``; the exit status, or None on timeout (the whole
+    process group, anvil included, is then stopped)."""
+    with logfile.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=tree, env=tool_env(tree), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            return None
+        except BaseException:  # Ctrl-C: the child runs in its own session, so stop it here
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+            raise
+
+
+def tail(logfile: Path, lines: int = 15) -> str:
+    text = logfile.read_text(errors="replace").splitlines() if logfile.exists() else []
+    return "\n".join("    " + line for line in text[-lines:])
+
+
+def compile_tree(tree: Path) -> str | None:
+    """``ape compile --force``; None when it worked, else the end of its output."""
+    logfile = tree / "compile.log"
+    status = run([venv_tool("ape"), "compile", "--force"], tree, logfile, timeout=900)
+    if status == 0 and (tree / ".build" / "__local__.json").exists():
+        return None
+    return "ape compile timed out" if status is None else f"ape compile failed:\n{tail(logfile)}"
+
+
+def strip_metadata(hexcode: str) -> bytes:
+    """Bytecode without the trailing CBOR metadata (its source hash changes with any edit, comments included)."""
+    hexcode = hexcode.removeprefix("0x")
+    raw = bytes.fromhex(hexcode) if hexcode and "_" not in hexcode else b""
+    if len(raw) >= 2:
+        meta = int.from_bytes(raw[-2:], "big") + 2
+        raw = raw[:-meta] if meta <= len(raw) else raw
+    return raw
+
+
+def compiled_code(tree: Path, source_file: str) -> dict[str, tuple[bytes, bytes]]:
+    """The creation and runtime code of each contract defined in ``source_file``, without metadata."""
+    manifest = json.loads((tree / ".build" / "__local__.json").read_text())
+    return {
+        name: (strip_metadata((contract.get("deploymentBytecode") or {}).get("bytecode") or ""),
+               strip_metadata((contract.get("runtimeBytecode") or {}).get("bytecode") or ""))
+        for name, contract in manifest.get("contractTypes", {}).items()
+        if contract.get("sourceId") == source_file
+    }
+
+
+def run_tests(tree: Path, node_ids: Iterable[str], label: str) -> tuple[int | None, list[Case], Path]:
+    junit, logfile = tree / f"junit-{label}.xml", tree / f"pytest-{label}.log"
+    cmd = [venv_tool("python"), "-m", "pytest", "-q", "-o", "junit_family=xunit1", f"--junitxml={junit}",
+           *(pytest_escaped(n) for n in node_ids)]
+    status = run(cmd, tree, logfile, timeout=1_800)
+    return status, read_junit(junit), logfile
+
+
+def read_junit(path: Path) -> list[Case]:
+    if not path.exists():
+        return []
+    cases = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        file, name, classname = case.get("file", ""), case.get("name", ""), case.get("classname", "")
+        owner = classname.rsplit(".", 1)[-1]
+        node_id = f"{file}::{name}" if owner == Path(file).stem else f"{file}::{owner}::{name}"
+        failed = any(child.tag in ("failure", "error") for child in case)
+        if any(child.tag == "skipped" for child in case):
+            continue
+        cases.append(Case(node_id, passed=not failed))
+    return cases
+
+
+# ------------------------------------------------------------------------------------------------ patching
+
+
+def patched(source: str, mutation: Mutation) -> tuple[str, list[str]]:
+    """The mutated source, and what is wrong with the patch (empty when every search text matched as expected)."""
+    problems = []
+    for i, edit in enumerate(mutation.edits, 1):
+        found = len(re.findall(edit.find, source)) if edit.regex else source.count(edit.find)
+        if found != edit.count:
+            shown = edit.find if len(edit.find) <= 100 else edit.find[:97] + "..."
+            problems.append(f"{mutation.name}: edit {i} in {mutation.file}: expected {edit.count} match(es) of "
+                            f"{shown!r}, found {found}")
+            continue
+        source = re.sub(edit.find, edit.replace, source) if edit.regex else source.replace(edit.find, edit.replace)
+    return source, problems
+
+
+def preflight(tree: Path, mutations: Sequence[Mutation]) -> None:
+    problems = []
+    for m in mutations:
+        path = tree / m.file
+        if not path.exists():
+            problems.append(f"{m.name}: {m.file} does not exist")
+            continue
+        problems += patched(path.read_text(), m)[1]
+        if not m.expect_killed and not m.why_it_survives:
+            problems.append(f"{m.name}: expected to survive but no reason given")
+    if problems:
+        raise CheckError("stale mutations (update MUTATIONS in tools/mutation_check.py):\n  " + "\n  ".join(problems))
+
+
+# ------------------------------------------------------------------------------------------------ the check
+
+
+def check_mutation(m: Mutation, base: Path, work: Path, keep: bool) -> Result:
+    started = time.monotonic()
+    tree = work / m.name
+    shutil.copytree(base, tree, symlinks=True, ignore=shutil.ignore_patterns("*.log", "junit-*.xml"))
+    try:
+        source, problems = patched((tree / m.file).read_text(), m)
+        assert not problems, problems  # checked in preflight
+        (tree / m.file).write_text(source)
+        failure = compile_tree(tree)
+        if failure:
+            return Result(m, Outcome.ERROR, seconds=time.monotonic() - started, detail=failure)
+        if compiled_code(tree, m.file) == compiled_code(base, m.file):
+            return Result(m, Outcome.ERROR, seconds=time.monotonic() - started,
+                          detail="the patch compiled to the same code as the original (nothing was removed)")
+        status, cases, logfile = run_tests(tree, m.tests, "mutant")
+        seconds = time.monotonic() - started
+        failed = [c for c in cases if not c.passed]
+        if status == 0 and cases and not failed:
+            return Result(m, Outcome.SURVIVED, 0, len(cases), seconds)
+        if status == 1 and failed:
+            return Result(m, Outcome.KILLED, len(failed), len(cases), seconds,
+                          still_passing=[c.node_id for c in cases if c.passed])
+        why = "pytest timed out" if status is None else f"pytest exited with status {status}"
+        return Result(m, Outcome.ERROR, len(failed), len(cases), seconds, detail=f"{why}:\n{tail(logfile)}")
+    finally:
+        if not keep:
+            shutil.rmtree(tree, ignore_errors=True)
+
+
+def baseline(base: Path, mutations: Sequence[Mutation]) -> None:
+    """Every mutation's tests pass on the unmutated copy."""
+    wanted = list(dict.fromkeys(n for m in mutations for n in m.tests))
+    log(f"baseline: {len(wanted)} test ids on the unmutated copy ...")
+    started = time.monotonic()
+    status, cases, logfile = run_tests(base, wanted, "baseline")
+    problems = []
+    for m in mutations:
+        for node_id in m.tests:
+            matched = [c for c in cases if selects(node_id, c)]
+            if not matched:
+                problems.append(f"{m.name}: no test ran for {node_id}")
+            problems += [f"{m.name}: fails without the mutation: {c.node_id}" for c in matched if not c.passed]
+    if status != 0 or problems:
+        detail = "\n  ".join(problems) if problems else f"pytest exited with status {status}"
+        raise CheckError(f"baseline failed:\n  {detail}\n{tail(logfile)}")
+    log(f"baseline: {len(cases)} tests pass ({time.monotonic() - started:.0f} s)")
+
+
+def print_table(results: Sequence[Result]) -> None:
+    headers = ("mutation", "file", "tests", "result", "failing", "seconds", "verdict")
+    rows = [(r.mutation.name, r.mutation.file.removeprefix("contracts/"), str(r.total or len(r.mutation.tests)),
+             r.outcome.value, f"{r.failed}/{r.total}", f"{r.seconds:.0f}", r.verdict) for r in results]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    log("")
+    log(line.format(*headers))
+    log(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        log(line.format(*row))
+
+
+def print_details(results: Sequence[Result]) -> None:
+    for r in results:
+        if r.detail:
+            log(f"\n{r.mutation.name}: {r.detail}")
+        if r.still_passing:
+            log(f"\n{r.mutation.name}: killed, but these of its tests still pass:")
+            for node_id in r.still_passing:
+                log(f"    {node_id}")
+        if r.outcome is Outcome.SURVIVED and r.mutation.expect_killed:
+            log(f"\n{r.mutation.name}: SURVIVED - no test fails when this is removed: {r.mutation.removes}")
+        elif r.outcome is Outcome.SURVIVED:
+            log(f"\n{r.mutation.name}: survives as expected - {r.mutation.why_it_survives}")
+        elif r.outcome is Outcome.KILLED and not r.mutation.expect_killed:
+            log(f"\n{r.mutation.name}: killed although expected to survive; set expect_killed=True for it")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    names = [m.name for m in MUTATIONS]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", metavar="NAME", choices=names,
+                        help="run only this mutation (repeatable): " + ", ".join(names))
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copies (their path is printed)")
+    parser.add_argument("--head", action="store_true",
+                        help="check the committed HEAD instead of the working tree")
+    parser.add_argument("--list", action="store_true", help="list the mutations and exit")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for m in MUTATIONS:
+            expectation = "killed" if m.expect_killed else "survives"
+            log(f"{m.name} ({m.file}, expected {expectation}): {m.removes}")
+            for node_id in m.tests:
+                log(f"    {node_id}")
+        return 0
+    mutations = [m for m in MUTATIONS if not args.only or m.name in args.only]
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="disfruta-mutation-"))
+    base = work / "base"
+    results: list[Result] = []
+    try:
+        log(f"copy of the {'committed HEAD' if args.head else 'working tree'} in {work}")
+        export_tree(base, from_head=args.head)
+        link_toolchain(base)
+        preflight(base, mutations)
+        log("compiling the unmutated copy ...")
+        failure = compile_tree(base)
+        if failure:
+            raise CheckError(f"the unmutated copy does not compile: {failure}")
+        baseline(base, mutations)
+        for i, m in enumerate(mutations, 1):
+            log(f"[{i}/{len(mutations)}] {m.name}: {m.removes} ...")
+            result = check_mutation(m, base, work, args.keep)
+            results.append(result)
+            log(f"[{i}/{len(mutations)}] {m.name}: {result.outcome.value} ({result.failed}/{result.total} failing, "
+                f"{result.seconds:.0f} s) - {result.verdict}")
+    except CheckError as exc:
+        log(f"\nmutation check could not run: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        log("\ninterrupted")
+        return 130
+    finally:
+        if args.keep:
+            log(f"\nkept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(results)
+    print_details(results)
+    bad = [r.mutation.name for r in results if not r.as_expected]
+    log(f"\n{len(results)} mutations, {sum(r.outcome is Outcome.KILLED for r in results)} killed, "
+        f"{sum(r.outcome is Outcome.SURVIVED for r in results)} survived, {len(bad)} not as expected; "
+        f"total {time.monotonic() - started:.0f} s")
+    if bad:
+        log("FAILED: " + ", ".join(bad))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
