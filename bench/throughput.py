@@ -98,15 +98,16 @@ class ThroughputResult:
 
 
 class CountingProvider(HTTPProvider):
-    """web3's HTTP provider, counting the JSON-RPC requests the SDK makes, by method."""
+    """web3's HTTP provider, counting the JSON-RPC requests that reach the node, by method (answers from web3's
+    request cache are not requests)."""
 
     def __init__(self, uri: str) -> None:
         super().__init__(uri, request_kwargs={"timeout": 60})
         self.calls: Counter[str] = Counter()
 
-    def make_request(self, method: Any, params: Any) -> Any:
+    def _make_request(self, method: Any, request_data: bytes) -> bytes:
         self.calls[str(method)] += 1
-        return super().make_request(method, params)
+        return super()._make_request(method, request_data)
 
 
 class _KeeperProcess:

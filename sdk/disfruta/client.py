@@ -26,6 +26,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
 from web3._utils.events import get_event_data
+from web3.types import RPCEndpoint
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
@@ -57,6 +58,10 @@ class Disfruta(ActionsMixin, ReadsMixin):
         self._provider_ctx: AbstractContextManager[Any] | None = None
         # Called with (function name, receipt) after every mined transaction: gas accounting, logging.
         self.on_receipt: Callable[[str, Receipt], None] | None = None
+        # A connection's chain id never changes, but web3's validation asks the node for it before every call and
+        # gas estimate that names a chainId: let the provider cache that one answer (nothing else is cached).
+        w3.provider.cache_allowed_requests = True
+        w3.provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
         chain_id = w3.eth.chain_id
         if chain_id != deployment.chain_id:
             raise ConfigurationError(f"the node is on chain {chain_id} but the deployment is for {deployment.chain_id}")
