@@ -16,7 +16,7 @@ setup: $(VENV)/.installed node_modules/.installed $(SOLC_ADAPTER)
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[all,dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
