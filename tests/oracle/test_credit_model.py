@@ -130,3 +130,5 @@ def test_credit_train__cli__rebuilds_the_shipped_artifact_and_prints_auc(tmp_pat
     auc = rebuilt["metrics"]["auc_test"]
     assert f"held-out   AUC {auc:.4f}   Gini {2 * auc - 1:.4f}" in result.output
     assert math.isclose(rebuilt["metrics"]["auc_test"], shipped["metrics"]["auc_test"], abs_tol=1e-4)
+    table = json.loads((tmp_path / "default_probability.json").read_text())  # the PDs the SDK core reads
+    assert table["model"] == rebuilt["version"] and len(table["annual_default_probability"]) == 25

@@ -21,8 +21,12 @@ def credit_group() -> None:
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the split and the CV folds.")
 @click.option("--cutoff-pd", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
               help="Decline applicants whose probability of default is above this.")
-def train(output: Path | None, test_size: float, seed: int, cutoff_pd: float) -> None:
-    """Train the scorecard, print its held-out AUC and Gini, and write the versioned artifact."""
+@click.option("--pd-table", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the annual PD of each grade that the SDK reads [default: the package's "
+                   "data/default_probability.json, or default_probability.json beside --output].")
+def train(output: Path | None, test_size: float, seed: int, cutoff_pd: float, pd_table: Path | None) -> None:
+    """Train the scorecard, print its held-out AUC and Gini, and write the versioned artifact and the PD table."""
+    from disfruta.credit.grading import default_probability_path, write_default_probability_table
     from disfruta.credit.scorecard import default_artifact_path
     from disfruta.credit.train import TrainingConfig, train_scorecard
 
@@ -32,6 +36,8 @@ def train(output: Path | None, test_size: float, seed: int, cutoff_pd: float) ->
         card = train_scorecard(TrainingConfig(test_size=test_size, seed=seed, cutoff_pd=cutoff_pd))
     target = output or default_artifact_path()
     card.save(target)
+    table = write_default_probability_table(
+        pd_table or (output.with_name("default_probability.json") if output else default_probability_path()), card)
     m, t = card.metrics, card.training
     click.echo(f"model      {card.version}")
     click.echo(f"data       {t['data']}: {t['n_train']} train / {t['n_test']} held out (seed {t['seed']})")
@@ -44,3 +50,4 @@ def train(output: Path | None, test_size: float, seed: int, cutoff_pd: float) ->
     for letter, row in m["bad_rate_by_letter_test"].items():
         click.echo(f"  {letter:<9} n={row['n']:<4} bad rate {row['bad_rate']:.1%}")
     click.echo(f"wrote      {target}")
+    click.echo(f"wrote      {table} (annual PD by grade, read by the SDK's expected losses)")

@@ -7,7 +7,11 @@ applicant is declined. The limit falls geometrically from 50,000 (A1) to 2,000 (
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
 from disfruta.grades import Grade
 
@@ -52,3 +56,28 @@ def annual_default_probability(grade: Grade, card: object | None = None) -> floa
     upper = sc.max_score if grade.value == 1 else bounds[grade.value - 2]
     p_bad = sc.probability_of_default((lower + upper) / 2)
     return 1 - (1 - p_bad) ** (12 / MEAN_OBSERVATION_MONTHS)
+
+
+def default_probability_table(card: object | None = None) -> dict[str, Any]:
+    """What ``disfruta credit train`` writes to the package's ``data/default_probability.json``: the annual PD of
+    every grade under the model, read by the SDK core (``disfruta.returns``) without importing the credit model."""
+    from disfruta.credit.scorecard import Scorecard, load_scorecard
+
+    sc: Scorecard = card if isinstance(card, Scorecard) else load_scorecard()
+    return {
+        "model": sc.version,
+        "method": "the scorecard's P(bad) at the middle of each grade's score band, spread over the data's mean "
+                  f"observation period: 1 - (1 - p)^(12 / {MEAN_OBSERVATION_MONTHS})",
+        "annual_default_probability": {grade.name: annual_default_probability(grade, sc) for grade in Grade},
+    }
+
+
+def default_probability_path() -> Path:
+    """The table shipped inside the package (``disfruta/data/default_probability.json``)."""
+    return Path(str(resources.files("disfruta") / "data" / "default_probability.json"))
+
+
+def write_default_probability_table(path: Path, card: object | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(default_probability_table(card), indent=1) + "\n")
+    return path
