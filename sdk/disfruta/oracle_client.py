@@ -68,7 +68,7 @@ class OracleClient:
 
     def sign_in(self, wallet: LocalAccount) -> Session:
         """EIP-4361: asks a nonce, has the wallet sign the message, exchanges it for tokens."""
-        from disfruta.oracle.siwe import SiweMessage
+        from disfruta.siwe import SiweMessage
 
         info = self._call("POST", "/auth/siwe/nonce")
         message = SiweMessage(domain=info["domain"], address=wallet.address, uri=info["uri"],

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from disfruta.credit import Transaction
-from disfruta.oracle.siwe import SiweMessage
+from disfruta.siwe import SiweMessage
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient

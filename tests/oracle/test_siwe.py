@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from disfruta.oracle.siwe import SiweError, SiweMessage, verify
+from disfruta.siwe import SiweError, SiweMessage, verify
 from eth_account import Account
 
 from .helpers import personal_sign

@@ -11,7 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from disfruta.oracle import audit, siwe
+from disfruta import siwe
+from disfruta.oracle import audit
 from disfruta.oracle.crypto import MasterKey
 from disfruta.oracle.errors import ApiError, bad_request, unauthorized
 from disfruta.oracle.models import LoginNonce, Operator, User

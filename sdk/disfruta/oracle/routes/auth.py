@@ -8,7 +8,7 @@ from disfruta.oracle import audit, auth
 from disfruta.oracle.deps import Ctx, Db
 from disfruta.oracle.routes import Responses
 from disfruta.oracle.schemas import NonceOut, OperatorLoginIn, RefreshIn, SiweIn, TokensOut
-from disfruta.oracle.siwe import STATEMENT
+from disfruta.siwe import STATEMENT
 from disfruta.oracle.tokens import TokenPair
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -1,5 +1,8 @@
 """Sign-In with Ethereum (EIP-4361): building, parsing and checking the message a wallet signs (EIP-191).
 
+Plain text and signatures, no state: the oracle client composes the message with it, the oracle service parses and
+checks it (the nonce store and sessions are the service's).
+
 Only externally owned accounts sign in (an ERC-1271 contract wallet would need a chain call per sign-in).
 
 >>> msg = SiweMessage(domain="example.org", address="0x" + "11" * 20, uri="https://example.org",
@@ -31,8 +34,8 @@ class SiweError(ValueError):
 
 
 def _parse_time(value: str, what: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
+    try:  # Python 3.10's fromisoformat does not read RFC 3339's "Z" for UTC
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError:
         raise SiweError(f"{what} is not an RFC 3339 date-time: {value!r}") from None
     if parsed.tzinfo is None:
