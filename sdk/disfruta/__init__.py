@@ -18,18 +18,27 @@ def __getattr__(name: str) -> object:
         from disfruta.client import Disfruta
 
         return Disfruta
-    if name in ("AutoInvestCriteria", "Deployment", "LoanStatus"):
+    if name in ("AutoInvestCriteria", "Deployment", "LoanStatus", "Page", "Receipt"):
         from disfruta import models
 
         return getattr(models, name)
+    if name in ("Batch", "BatchReport", "PendingTransaction"):
+        from disfruta import client, tx
+
+        return getattr(client, name, None) or getattr(tx, name)
     raise AttributeError(name)
 
 __all__ = [
     "AutoInvestCriteria",
+    "Batch",
+    "BatchReport",
     "CreditAttestation",
     "Deployment",
     "Disfruta",
     "LoanStatus",
+    "Page",
+    "PendingTransaction",
+    "Receipt",
     "Grade",
     "KycAttestation",
     "Role",

@@ -10,17 +10,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from disfruta.errors import ContractError
-from disfruta.models import LoanInfo, LoanStatus
+from disfruta.models import LoanConfig, LoanInfo, LoanStatus, Receipt
 
 if TYPE_CHECKING:
     from disfruta.client import Disfruta
 
 log = logging.getLogger("disfruta.keeper")
-DEFAULT_AFTER_DAYS = 120
-DRAWDOWN_WINDOW = 30 * 86_400
+DAY = 86_400
 
 
 @dataclass
@@ -37,54 +36,74 @@ class KeeperReport:
 
 
 class Keeper:
-    def __init__(self, client: Disfruta, *, batch_size: int = 25, sweep_min: int | None = None) -> None:
+    """Keeps one market moving. Reads go in batches (``read_batch`` loans per round trip); each loan's rules (default
+    threshold, drawdown window) come from its own ``config()``, read once per loan."""
+
+    def __init__(self, client: Disfruta, *, batch_size: int = 25, sweep_min: int | None = None,
+                 read_batch: int = 100) -> None:
         """``sweep_min``: sweep a loan's accrued servicing fees to the Treasury once they reach this many token
         units (default: 10 whole tokens; 0 disables sweeping)."""
         self.client = client
         self.batch_size = batch_size
+        self.read_batch = read_batch
         self.sweep_min = 10 * 10**client.decimals if sweep_min is None else sweep_min
+        self._configs: dict[str, LoanConfig] = {}
 
     # ------------------------------------------------------------------------------------------- lenders
 
     def auto_investors(self) -> list[str]:
-        """Lenders whose latest criteria are enabled, ordered by idle cash above their cash-to-keep (most first)."""
-        latest: dict[str, tuple] = {}
-        for event in self.client.get_events(["CriteriaSet"], address=self.client.pool.address):
-            latest[event.args["lender"]] = event.args["criteria"]
+        """Lenders whose criteria are enabled, ordered by idle cash above their cash-to-keep (most first)."""
+        lenders = sorted({e.args["lender"] for e in self.client.events.get(["CriteriaSet"],
+                                                                            address=self.client.pool.address)})
         ranked = []
-        for lender in latest:
-            criteria = self.client.pool.functions.criteriaOf(lender).call()
-            if not criteria[0]:
-                continue
-            spare = self.client.pool_balance(lender) - criteria[9]
-            if spare > 0:
+        for lender, (cash, criteria) in zip(lenders, self.client.pool.accounts(lenders), strict=True):
+            spare = cash - criteria.cash_to_keep
+            if criteria.enabled and spare > 0:
                 ranked.append((spare, lender))
         ranked.sort(key=lambda x: (-x[0], x[1]))
         return [lender for _, lender in ranked]
 
     # ------------------------------------------------------------------------------------------- one pass
 
+    def loans(self) -> list[LoanInfo]:
+        count = self.client.loans.count()
+        ids = list(range(1, count + 1))
+        out: list[LoanInfo] = []
+        for start in range(0, len(ids), self.read_batch):
+            out += self.client.loans.many(ids[start:start + self.read_batch])
+        return out
+
+    def config(self, info: LoanInfo) -> LoanConfig:
+        if info.address not in self._configs:
+            self._configs[info.address] = self.client.loans.config(info.address)
+        return self._configs[info.address]
+
     def run_once(self) -> KeeperReport:
         report = KeeperReport()
-        now = self.client.w3.eth.get_block("latest")["timestamp"]
-        loans = [self.client.loan(i) for i in range(1, self.client.loan_count() + 1)]
+        now = self.client.core.head().timestamp
         investors: list[str] | None = None
-        for info in loans:
+        for info in self.loans():
             if info.status == LoanStatus.FUNDING and not info.paused and now <= info.funding_deadline:
                 investors = self.auto_investors() if investors is None else investors
                 self._invest(info, investors, report)
             elif (info.status == LoanStatus.FUNDING
-                  or (info.status == LoanStatus.FUNDED and now > info.funded_at + DRAWDOWN_WINDOW)):
-                self._try(report, f"expire #{info.loan_id}", lambda i=info: self.client.expire(i.address),
+                  or (info.status == LoanStatus.FUNDED and now > info.funded_at + self.config(info).drawdown_window)):
+                self._try(report, f"expire #{info.loan_id}", lambda i=info: self.client.loans.expire(i.address),
                           lambda i=info: report.expired.append(i.loan_id))
-            elif info.status == LoanStatus.ACTIVE and info.days_past_due >= DEFAULT_AFTER_DAYS:
-                self._try(report, f"default #{info.loan_id}", lambda i=info: self.client.handle_default(i.address),
+            elif (info.status == LoanStatus.ACTIVE
+                  and info.days_past_due >= self.config(info).default_after // DAY):
+                self._try(report, f"default #{info.loan_id}",
+                          lambda i=info: self.client.loans.declare_default(i.address),
                           lambda i=info: report.defaulted.append(i.loan_id))
             elif info.status == LoanStatus.ACTIVE and info.days_past_due > 0:
                 report.late[info.loan_id] = info.days_past_due
                 log.info("loan #%d is %d days past due", info.loan_id, info.days_past_due)
-            if self.sweep_min and info.status in (LoanStatus.ACTIVE, LoanStatus.REPAID, LoanStatus.DEFAULTED):
-                self._sweep(info, report)
+            if (self.sweep_min and info.fees_accrued >= self.sweep_min
+                    and info.status in (LoanStatus.ACTIVE, LoanStatus.REPAID, LoanStatus.DEFAULTED)):
+                receipt = self._try(report, f"sweepFees #{info.loan_id}",
+                                    lambda i=info: self.client.loans.sweep_fees(i.address))
+                if receipt is not None:
+                    report.fees_swept += sum(e.args["amount"] for e in receipt.find("FeesSwept"))
         return report
 
     def run(self, interval: float = 15.0, iterations: int | None = None) -> list[KeeperReport]:
@@ -106,21 +125,15 @@ class Keeper:
                 return
             batch = investors[start:start + self.batch_size]
             receipt = self._try(report, f"autoInvest #{info.loan_id}",
-                                lambda b=batch: self.client.auto_invest(info.address, b))
+                                lambda b=batch: self.client.pool.auto_invest(info.address, b))
             if receipt is None:
                 return
             amount = sum(e.args["amount"] for e in receipt.find("Invested"))
             report.invested[info.loan_id] = report.invested.get(info.loan_id, 0) + amount
             remaining -= amount
 
-    def _sweep(self, info: LoanInfo, report: KeeperReport) -> None:
-        fees = self.client.loan_contract(info.address).functions.position().call()[9]
-        if fees >= self.sweep_min:
-            receipt = self._try(report, f"sweepFees #{info.loan_id}", lambda: self.client.sweep_fees(info.address))
-            if receipt is not None:
-                report.fees_swept += sum(e.args["amount"] for e in receipt.find("FeesSwept"))
-
-    def _try(self, report: KeeperReport, what: str, action, on_success=None):  # type: ignore[no-untyped-def]
+    def _try(self, report: KeeperReport, what: str, action: Callable[[], Receipt],
+             on_success: Callable[[], None] | None = None) -> Receipt | None:
         try:
             receipt = action()
         except ContractError as exc:

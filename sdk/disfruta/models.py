@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Iterator, TypeVar
 
+from disfruta.codec import decode_struct
 from disfruta.errors import ConfigurationError
 from disfruta.grades import Grade
 
@@ -81,16 +82,25 @@ class Deployment:
 
 @dataclass(frozen=True)
 class Receipt:
-    """A mined transaction: its hash, gas and decoded events."""
+    """A mined transaction: its hash, block, gas, the price paid per gas and its decoded events."""
 
     tx_hash: str
     block: int
     gas_used: int
     events: list[Event]
     return_value: Any = None
+    effective_gas_price: int = 0
+    function: str = ""
 
     def find(self, name: str) -> list[Event]:
         return [e for e in self.events if e.name == name]
+
+    def one(self, name: str) -> Event:
+        """The single event named ``name`` (``ValueError`` if there is none or several)."""
+        found = self.find(name)
+        if len(found) != 1:
+            raise ValueError(f"transaction {self.tx_hash} emitted {len(found)} {name} events, expected one")
+        return found[0]
 
 
 @dataclass(frozen=True)
@@ -144,10 +154,33 @@ class LoanInfo:
     next_due_date: int
     days_past_due: int
     paused: bool
+    fees_accrued: int = 0
+    paid_toward_schedule: int = 0
 
     @property
     def funded_fraction(self) -> float:
         return self.funded / self.goal if self.goal else 0.0
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing: its items and the cursor of the next page (``None``: nothing more to see)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_cursor is not None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 @dataclass(frozen=True)
@@ -163,8 +196,13 @@ class Installment:
 
 @dataclass(frozen=True)
 class AutoInvestCriteria:
-    """A lender's standing instructions (amounts in token units; grades inclusive; purposes as codes)."""
+    """A lender's standing instructions (amounts in token units; grades inclusive; purposes as codes).
 
+    The fields are the ABI's ``ILendingPool.Criteria`` in snake_case; ``purposes`` is a set of codes here and a
+    bitmask on chain (`to_struct` / `from_struct`).
+    """
+
+    enabled: bool = True
     min_grade: Grade = Grade.A1
     max_grade: Grade = Grade.E5
     min_rate_bps: int = 0
@@ -174,16 +212,107 @@ class AutoInvestCriteria:
     amount_per_loan: int = 0
     max_per_borrower: int = 0
     cash_to_keep: int = 0
-    enabled: bool = True
 
-    def as_tuple(self) -> tuple[Any, ...]:
+    def to_struct(self) -> dict[str, Any]:
         bits = 0
         for p in self.purposes:
             if not 0 <= p < 32:
                 raise ValueError(f"purpose codes are 0 … 31, got {p}")
             bits |= 1 << p
-        return (self.enabled, int(self.min_grade), int(self.max_grade), self.min_rate_bps, self.max_rate_bps,
-                self.max_term_months, bits, self.amount_per_loan, self.max_per_borrower, self.cash_to_keep)
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "purposes": bits}
+
+    @classmethod
+    def from_struct(cls, value: dict[str, Any]) -> AutoInvestCriteria:
+        mask = int(value["purposes"])
+        plain = {**value, "purposes": tuple(p for p in range(32) if mask >> p & 1)}
+        return decode_struct(cls, plain)
+
+
+# ------------------------------------------------------------------------------------ contract structs, by name
+# Each mirrors an ABI struct field for field (snake_case); `disfruta.codec` refuses any mismatch.
+
+
+@dataclass(frozen=True)
+class LoanTerms:
+    """``ILoan.Terms``: what the loan is (fixed at creation; principal may shrink on partial funding)."""
+
+    loan_id: int
+    borrower: str
+    asset: str
+    goal: int
+    principal: int
+    annual_rate_bps: int
+    term_months: int
+    grade: Grade
+    purpose: int
+    monthly_payment: int
+    origination_fee_bps: int
+    servicing_fee_bps: int
+    funding_period: int
+
+
+@dataclass(frozen=True)
+class LoanPosition:
+    """``ILoan.Position``: where the loan stands."""
+
+    status: LoanStatus
+    principal_outstanding: int
+    interest_owed: int
+    late_fees_owed: int
+    paid_toward_schedule: int
+    start_time: int
+    funding_deadline: int
+    funded_at: int
+    acc_per_note: int
+    fees_accrued: int
+
+
+@dataclass(frozen=True)
+class LoanConfig:
+    """``ILoan.Config``: the market-wide rules baked into a loan's implementation (token units, seconds)."""
+
+    factory: str
+    registry: str
+    treasury: str
+    asset: str
+    pool: str
+    servicing_fee_bps: int
+    late_fee_bps: int
+    late_fee_min: int
+    min_note: int
+    partial_funding_bps: int
+    grace_period: int
+    default_after: int
+    acceptance_window: int
+    drawdown_window: int
+
+
+@dataclass(frozen=True)
+class LoanLimits:
+    """``ILoanFactory.Limits``."""
+
+    min_amount: int
+    max_amount: int
+    min_term_months: int
+    max_term_months: int
+    min_funding_period: int
+    max_funding_period: int
+
+
+@dataclass(frozen=True)
+class UserView:
+    """``IUserRegistry.UserView``."""
+
+    status: int
+    roles: int
+    kyc_commitment: bytes
+    registered_at: int
+    kyc_valid_until: int
+    grade: int
+    borrow_limit: int
+    credit_valid_until: int
+    kyc_nonce: int
+    credit_nonce: int
 
 
 @dataclass(frozen=True)

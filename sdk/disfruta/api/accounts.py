@@ -1,0 +1,185 @@
+"""``client.lenders`` and ``client.borrowers``: one account's whole position, in requests that grow with that
+account's loans, not with the market.
+
+A lender's loans are found from the events that name the lender in an indexed topic (funding, note transfers,
+claims, refunds: one batched ``eth_getLogs`` round trip), kept only if the factory knows them; then one Multicall3
+call reads every such loan, the lender's notes and claimable amounts; one more reads those loans' repayment history,
+and one the timestamps of the blocks involved.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable, Generic
+
+from eth_utils import to_canonical_address, to_checksum_address
+
+from disfruta.api.loans import FACTORY, LOAN, LoansAPI
+from disfruta.api.pool import POOL, PoolAPI
+from disfruta.api.session import BaseSession, R
+from disfruta.codec import codec_for
+from disfruta.grades import Grade
+from disfruta.models import BorrowerDashboard, Event, LoanInfo, LoanStatus, Portfolio, PortfolioLoan
+from disfruta.multicall import BlockId, Call, block_param
+from disfruta.returns import expected_loss, net_annualized_return, xirr
+from disfruta.rpc import Request
+
+REGISTRY = codec_for("UserRegistry")
+
+
+def _topic(address: str) -> str:
+    return "0x" + to_canonical_address(address).rjust(32, b"\0").hex()
+
+
+class LendersAPI(Generic[R]):
+    def __init__(self, session: BaseSession[R], loans: LoansAPI[R], pool: PoolAPI[R]) -> None:
+        self._s = session
+        self._loans = loans
+        self._pool = pool
+
+    def _events(self, lender: str, to_block: int) -> list[Event]:
+        core = self._s.core
+        me = _topic(lender)
+        start = block_param(core.deployment.block)
+        queries = [(["LoanFunded", "Refunded"], [me]), (["Claimed"], [me]), (["Transfer"], [None, me]),
+                   (["Transfer"], [me])]
+        requests = [Request("eth_getLogs", [{"fromBlock": start, "toBlock": hex(to_block),
+                                             "topics": [core.topics_of(names), *topics]}]) for names, topics in queries]
+        logs = [log for answer in core.rpc.batch(requests) for log in answer]
+        seen: set[tuple[str, int]] = set()
+        unique = []
+        for log in logs:
+            key = (log["transactionHash"], int(log["logIndex"], 16))
+            if key not in seen:
+                seen.add(key)
+                unique.append(log)
+        unique.sort(key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
+        return core.decode_logs(unique)
+
+    def portfolio(self, lender: str, *, default_probability: Callable[[Grade], float] | None = None,
+                  block: BlockId = "latest") -> Portfolio:
+        """A lender's notes, cash flows and returns (NAR, XIRR, expected losses by grade)."""
+        lender = to_checksum_address(lender)
+        core = self._s.core
+        (cash,), head = core.read_at([Call(self._pool.address, POOL.function("lenderBalances"), (lender,))], block)
+        events = self._events(lender, head.number)
+        candidates = sorted({e.address for e in events if e.address not in (self._pool.address,)})
+        # One call: which candidates are loans of this market, and for those, the row, notes and claimable.
+        loans = self._known_loans(candidates, head.number)
+        infos = self._loans.many(loans, head.number) if loans else []
+        per_loan = core.read([c for a in loans for c in (Call(a, LOAN.function("balanceOf"), (lender,)),
+                                                         Call(a, LOAN.function("claimable"), (lender,)))],
+                             head.number) if loans else []
+        history = core.get_logs(names=["FundsWithdrawn", "RepaymentMade"], address=loans,
+                                to_block=head.number) if loans else []
+        mine = [e for e in events if e.address in loans]
+        times = core.block_timestamps([e.block for e in mine + history]) if mine or history else {}
+
+        flows: list[tuple[int, int]] = []  # (timestamp, amount) from the lender's point of view
+        invested: dict[str, int] = defaultdict(int)
+        received: dict[str, int] = defaultdict(int)
+        for e in mine:
+            a = e.args
+            if e.name == "LoanFunded" and a["lender"] == lender:
+                invested[e.address] += a["amount"]
+                flows.append((times[e.block], -a["amount"]))
+            elif e.name in ("Claimed", "Refunded") and a["lender"] == lender:
+                received[e.address] += a["amount"]
+                flows.append((times[e.block], a["amount"]))
+        outstanding_history: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for e in history:
+            value = e.args["principal"] if e.name == "FundsWithdrawn" else e.args["principalOutstanding"]
+            outstanding_history[e.address].append((times[e.block], value))
+
+        now = head.timestamp
+        rows, principal_years = [], 0.0
+        for n, info in enumerate(infos):
+            address = info.address
+            notes, claimable = int(per_loan[2 * n]), int(per_loan[2 * n + 1])
+            share = notes / info.principal if info.principal else 0.0
+            repaid_principal = int(share * (info.principal - info.principal_outstanding)) if info.principal else 0
+            open_ = info.status in (LoanStatus.ACTIVE, LoanStatus.FUNDED, LoanStatus.FUNDING)
+            outstanding = int(share * info.principal_outstanding) if info.status in (
+                LoanStatus.ACTIVE, LoanStatus.DEFAULTED) else (notes if open_ else 0)
+            loss = int(share * info.principal_outstanding) if info.status == LoanStatus.DEFAULTED else 0
+            refunds = received[address] if info.status in (LoanStatus.EXPIRED, LoanStatus.REJECTED) else 0
+            earned = max(0, received[address] + claimable - repaid_principal - refunds) if info.principal else 0
+            exp_loss = (expected_loss(info, outstanding, now, default_probability)
+                        if info.status == LoanStatus.ACTIVE else 0)
+            if not (notes or invested[address] or received[address] or claimable):
+                continue
+            rows.append(PortfolioLoan(loan_id=info.loan_id, address=address, status=info.status, grade=info.grade,
+                                      notes=notes, invested=invested[address], principal_outstanding=outstanding,
+                                      received=received[address], claimable=claimable, interest_and_fees=earned,
+                                      loss=loss, expected_loss=exp_loss))
+            principal_years += share * _area(outstanding_history[address], now, info.principal_outstanding) / (
+                365 * 86_400)
+
+        terminal = sum(r.claimable + r.principal_outstanding - r.expected_loss - r.loss for r in rows)
+        by_grade: dict[str, int] = defaultdict(int)
+        for r in rows:
+            by_grade[r.grade.name] += r.expected_loss
+        total_earned = sum(r.interest_and_fees for r in rows)
+        total_loss = sum(r.loss for r in rows)
+        return Portfolio(
+            lender=lender, pool_cash=int(cash), invested=sum(invested.values()),
+            principal_outstanding=sum(r.principal_outstanding for r in rows), received=sum(received.values()),
+            claimable=sum(r.claimable for r in rows), interest_and_fees=total_earned, losses=total_loss,
+            expected_losses=sum(by_grade.values()), expected_losses_by_grade=dict(by_grade),
+            net_annualized_return=net_annualized_return(total_earned, total_loss, principal_years),
+            xirr=xirr(flows + ([(now, terminal)] if terminal else [])), loans=rows,
+        )
+
+    def _known_loans(self, candidates: list[str], block: int) -> list[str]:
+        if not candidates:
+            return []
+        factory = self._loans.factory
+        ids = self._s.core.read([Call(factory, FACTORY.function("loanIdOf"), (a,)) for a in candidates], block)
+        return [a for a, i in zip(candidates, ids, strict=True) if i]
+
+
+class BorrowersAPI(Generic[R]):
+    def __init__(self, session: BaseSession[R], loans: LoansAPI[R]) -> None:
+        self._s = session
+        self._loans = loans
+
+    def loans(self, borrower: str, block: BlockId = "latest") -> list[LoanInfo]:
+        """Every loan ``borrower`` applied for, oldest first (from the factory's events; one more round trip)."""
+        borrower = to_checksum_address(borrower)
+        created = self._s.core.get_logs(names=["LoanCreated"], address=self._loans.factory,
+                                        topics=[None, None, _topic(borrower)], to_block=block)
+        ids = [int(e.args["loanId"]) for e in created]
+        return self._loans.many(ids, block) if ids else []
+
+    def dashboard(self, borrower: str, block: BlockId = "latest") -> BorrowerDashboard:
+        """Grade, limit, exposure, loans and what is due next."""
+        borrower = to_checksum_address(borrower)
+        credit, exposure = self._s.core.read([
+            Call(self._s.core.address("UserRegistry"), REGISTRY.function("creditOf"), (borrower,)),
+            Call(self._loans.factory, FACTORY.function("borrowerExposure"), (borrower,))], block)
+        grade, limit = int(credit["grade"]), int(credit["borrowLimit"])
+        mine = self.loans(borrower, block)
+        live = [x for x in mine if x.status == LoanStatus.ACTIVE]
+        upcoming = [x for x in live if x.next_due_date]
+        nxt = min(upcoming, key=lambda x: x.next_due_date) if upcoming else None
+        return BorrowerDashboard(
+            borrower=borrower, grade=Grade(grade) if grade else None, borrow_limit=limit, exposure=int(exposure),
+            available_credit=max(0, limit - int(exposure)), loans=mine,
+            total_outstanding=sum(x.principal_outstanding for x in live),
+            next_payment_due=(nxt.amount_due or min(nxt.monthly_payment, nxt.payoff_amount)) if nxt else 0,
+            next_due_date=nxt.next_due_date if nxt else 0,
+        )
+
+
+def _area(history: list[tuple[int, int]], now: int, current: int) -> float:
+    """∫ principal outstanding dt over the loan's life, from its (time, outstanding-after) history."""
+    if not history:
+        return 0.0
+    area = 0.0
+    for (t0, v0), (t1, _v1) in zip(history, history[1:]):
+        area += v0 * (t1 - t0)
+    t_last, v_last = history[-1]
+    return area + v_last * max(0, now - t_last) if current else area
+
+
+__all__: list[Any] = ["BorrowersAPI", "LendersAPI"]

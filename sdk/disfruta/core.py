@@ -1,0 +1,146 @@
+"""The core every sub-API holds: connection, chain id, signer, reads, writes, log decoding.
+
+Sub-APIs (``client.loans``, ``client.pool`` …) never talk to the node themselves; they build `Call`s and `TxCall`s
+and hand them to the core, as web3.py's modules hand requests to ``w3.manager``. A sub-API can therefore be tested
+against a fake core.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Sequence
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+from disfruta.codec import CodecError, ContractCodec, codec_for, unhex
+from disfruta.errors import ConfigurationError, DisfrutaError
+from disfruta.models import Deployment, Event, Receipt
+from disfruta.multicall import MULTICALL3_ADDRESS, BlockId, BlockInfo, Call, Reader, block_param
+from disfruta.rpc import Request, Rpc
+from disfruta.tx import PendingTransaction, Sender, TxCall
+
+# Every contract whose events the SDK decodes (the notes of each loan are an ERC-20, so Transfer comes from there).
+EVENT_SOURCES = ("LoanFactory", "Loan", "LendingPool", "UserRegistry", "Treasury", "IERC20Metadata")
+
+
+class Core:
+    """One node, one market. ``signer`` is a local key (signed here) or an unlocked node account (an address)."""
+
+    def __init__(self, rpc: Rpc, deployment: Deployment, *, chain_id: int | None = None,
+                 multicall: str | None = MULTICALL3_ADDRESS, fee_ttl: float = 2.0,
+                 receipt_timeout: float = 120.0) -> None:
+        self.rpc = rpc
+        self.deployment = deployment
+        self.chain_id = chain_id if chain_id is not None else int(rpc.request("eth_chainId"), 16)
+        if self.chain_id != deployment.chain_id:
+            raise ConfigurationError(f"the node is on chain {self.chain_id} but the deployment is for "
+                                     f"{deployment.chain_id}")
+        self.reader = Reader(rpc, multicall=multicall)
+        self.sender = Sender(self, fee_ttl=fee_ttl, receipt_timeout=receipt_timeout)
+        self._events: dict[bytes, Any] = {}
+        for name in EVENT_SOURCES:
+            for topic, spec in codec_for(name).events.items():
+                self._events.setdefault(topic, spec)
+
+    @cached_property
+    def decimals(self) -> int:
+        """The market token's decimals (read once)."""
+        return int(self.call(self.address("asset"), "IERC20Metadata", "decimals"))
+
+    # ------------------------------------------------------------------------------------------- contracts
+
+    def address(self, name: str) -> str:
+        return to_checksum_address(self.deployment.address(name))
+
+    @staticmethod
+    def codec(name: str) -> ContractCodec:
+        return codec_for(name)
+
+    def call(self, target: str, contract: str, function: str, *args: Any, block: BlockId = "latest") -> Any:
+        """One view call, decoded by name."""
+        return self.read([Call(target, codec_for(contract).function(function), args)], block)[0]
+
+    def read(self, calls: Sequence[Call], block: BlockId = "latest", *, allow_failure: bool = False) -> list[Any]:
+        """Many view calls in one round trip (Multicall3 or a JSON-RPC batch)."""
+        return self.reader.read(calls, block, allow_failure=allow_failure)
+
+    def read_at(self, calls: Sequence[Call], block: BlockId = "latest", *,
+                allow_failure: bool = False) -> tuple[list[Any], BlockInfo]:
+        return self.reader.read_at(calls, block, allow_failure=allow_failure)
+
+    # ------------------------------------------------------------------------------------------- writes
+
+    def submit(self, call: TxCall, signer: LocalAccount | str, *, simulate: bool,
+               gas: int | None = None) -> PendingTransaction:
+        return self.sender.submit(call, signer, simulate=simulate, gas=gas)
+
+    def transact(self, call: TxCall, signer: LocalAccount | str, *, simulate: bool = True,
+                 gas: int | None = None) -> Receipt:
+        """Sends and waits: the receipt, or the transaction's decoded error raised."""
+        pending = self.submit(call, signer, simulate=simulate, gas=gas)
+        self.sender.wait([pending])
+        return pending.receipt
+
+    # ------------------------------------------------------------------------------------------- logs
+
+    def decode_logs(self, logs: Sequence[dict[str, Any]]) -> list[Event]:
+        """Decodes every log of a Disfruta contract (loans and the token included); others are skipped."""
+        out = []
+        for log in logs:
+            topics = [unhex(t) for t in log.get("topics") or []]
+            if not topics or topics[0] not in self._events:
+                continue
+            spec = self._events[topics[0]]
+            try:
+                args = spec.decode(topics, unhex(log["data"]))
+            except (CodecError, ValueError, TypeError) as _exc:  # same topic, other indexing: not ours
+                continue
+            out.append(Event(name=spec.name, address=to_checksum_address(log["address"]), args=args,
+                             block=_int(log["blockNumber"]), tx_hash=_hex(log["transactionHash"]),
+                             log_index=_int(log["logIndex"])))
+        return out
+
+    def topics_of(self, names: Sequence[str]) -> list[str]:
+        return ["0x" + t.hex() for t, spec in self._events.items() if spec.name in names]
+
+    def get_logs(self, *, names: Sequence[str] | None = None, address: str | Sequence[str] | None = None,
+                 topics: Sequence[Any] | None = None, from_block: BlockId | None = None,
+                 to_block: BlockId = "latest") -> list[Event]:
+        """Decoded logs: by event names (topic 0), emitting address(es) and further topic filters."""
+        flt: dict[str, Any] = {"fromBlock": block_param(self.deployment.block if from_block is None else from_block),
+                               "toBlock": block_param(to_block)}
+        topic_filter: list[Any] = [self.topics_of(names) if names else None, *(topics or ())]
+        while topic_filter and topic_filter[-1] is None:
+            topic_filter.pop()
+        if topic_filter:
+            flt["topics"] = topic_filter
+        if address is not None:
+            flt["address"] = address if isinstance(address, str) else list(address)
+        events = self.decode_logs(self.rpc.request("eth_getLogs", [flt]))
+        return [e for e in events if not names or e.name in names]
+
+    def block_timestamps(self, numbers: Sequence[int]) -> dict[int, int]:
+        """The timestamps of several blocks in one round trip."""
+        wanted = sorted(set(numbers))
+        headers = self.rpc.batch([Request("eth_getBlockByNumber", [hex(n), False]) for n in wanted])
+        return {n: int(h["timestamp"], 16) for n, h in zip(wanted, headers, strict=True)}
+
+    def head(self) -> BlockInfo:
+        header = self.rpc.request("eth_getBlockByNumber", ["latest", False])
+        return BlockInfo(int(header["number"], 16), int(header["timestamp"], 16))
+
+    def accounts(self) -> list[str]:
+        """The node's unlocked accounts (local dev chains)."""
+        return [to_checksum_address(a) for a in self.rpc.request("eth_accounts")]
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _hex(value: Any) -> str:
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+__all__ = ["Call", "Core", "DisfrutaError", "TxCall"]
