@@ -1,4 +1,4 @@
-"""The Python SDK against the real contracts on anvil: every action, the reads, typed errors, events."""
+"""The Python SDK against the real contracts on anvil: every action, the reads, typed errors, events, pipelines."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from eth_account import Account
 
 from disfruta import AutoInvestCriteria, Deployment, Disfruta, Grade, LoanStatus, Role
 from disfruta import errors
+from disfruta.api.loans import UnknownLoan, create_address
 from disfruta.attestations import CreditAttestation, KycAttestation, sign_attestation
-from disfruta.events import Subscription
+from disfruta.rpc import NodeUnreachable
 
 from conftest import DAY, YEAR
 
@@ -28,7 +29,7 @@ def deployment(market, chain) -> Deployment:
 
 @pytest.fixture
 def client(chain, deployment, admin) -> Disfruta:
-    return Disfruta(chain.provider.web3, deployment, account=admin.address)
+    return Disfruta.from_web3(chain.provider.web3, deployment, account=admin.address)
 
 
 @pytest.fixture
@@ -40,9 +41,9 @@ def as_(client):
 @pytest.fixture
 def loan_id(client, as_, borrower, underwriter, onboard, unit):
     onboard(borrower, Role.BORROWER, Grade.B3)
-    receipt = as_(borrower).apply(amount=1_000 * unit, term_months=12, purpose=2, funding_period=10 * DAY)
+    receipt = as_(borrower).loans.apply(amount=1_000 * unit, term_months=12, purpose=2, funding_period=10 * DAY)
     loan_id = receipt.return_value[0]
-    as_(underwriter).approve_loan(loan_id)
+    as_(underwriter).loans.approve(loan_id)
     return loan_id
 
 
@@ -50,30 +51,60 @@ def mint(market, who, amount):
     market.asset.mint(who, amount, sender=who)
 
 
-def test_register_with_attestations__local_key_signer__verified_borrower(client, oracle, chain, stranger):
+def requests_of(client, action):
+    before = client.rpc.requests
+    result = action()
+    return result, client.rpc.requests - before
+
+
+# ------------------------------------------------------------------------------------------------ registry
+
+
+def test_submit_attestations__local_key_signer__verified_borrower(client, oracle, chain, stranger):
     user = Account.create()
     now = chain.pending_timestamp
     kyc = KycAttestation(user.address, Role.BORROWER, b"\x01" * 32, now + YEAR, 0, now + DAY)
     credit = CreditAttestation(user.address, Grade.C1, 5_000, now + YEAR, 0, now + DAY)
     reg = client.registry.address
-    receipt = client.as_account(stranger.address).register_with_attestations(
+    receipt = client.as_account(stranger.address).registry.submit_attestations(
         kyc, sign_attestation(kyc, oracle.key, chain.chain_id, reg), oracle.address,
         credit, sign_attestation(credit, oracle.key, chain.chain_id, reg))
     assert {e.name for e in receipt.events} == {"UserVerified", "CreditGradeSet"}
-    info = client.user(user.address)
+    info = client.registry.user(user.address)
     assert (info.status, info.grade, info.borrow_limit, info.is_verified_borrower) == ("verified", Grade.C1, 5_000, True)
+    assert client.registry.nonces(user.address) == (1, 1)
 
 
 def test_admin_path__register_then_verify__verified_lender(client, as_, lender, kyc_admin):
-    as_(lender).register_user(b"\x07" * 32, Role.LENDER)
-    assert client.user(lender.address).status == "pending"
-    as_(kyc_admin).verify_user(lender.address)
-    assert client.user(lender.address).is_verified_lender
+    as_(lender).registry.register(b"\x07" * 32, Role.LENDER)
+    assert client.registry.user(lender.address).status == "pending"
+    as_(kyc_admin).registry.verify(lender.address)
+    assert client.registry.user(lender.address).is_verified_lender
+
+
+def test_verify__not_kyc_admin__access_error_names_the_role(client, as_, lender, stranger):
+    as_(lender).registry.register(b"\x07" * 32, Role.LENDER)
+    with pytest.raises(errors.AccessError) as info:
+        as_(stranger).registry.verify(lender.address)
+    assert type(info.value).__name__ == "AccessControlUnauthorizedAccount"
+    assert info.value.values["account"] == stranger.address
+
+
+def test_register__bad_inputs__value_errors_before_sending(client, as_, lender):
+    before = client.rpc.requests
+    with pytest.raises(ValueError, match="32 bytes"):
+        as_(lender).registry.register(b"\x07" * 31, Role.LENDER)
+    with pytest.raises(ValueError, match="roles"):
+        as_(lender).registry.register(b"\x07" * 32, 4)
+    assert client.rpc.requests == before
+
+
+# ------------------------------------------------------------------------------------------------ loans
 
 
 def test_apply__unverified_borrower__typed_error_with_values(client, as_, stranger, unit):
     with pytest.raises(errors.LoanFactoryError) as info:
-        as_(stranger).apply(amount=1_000 * unit, term_months=12)
+        as_(stranger).loans.apply(amount=1_000 * unit, term_months=12)
     assert type(info.value).__name__ == "LoanFactoryBorrowerNotEligible"
     assert info.value.values == {"borrower": stranger.address}
     assert isinstance(info.value, errors.DisfrutaError)
@@ -83,8 +114,31 @@ def test_fund__not_a_multiple_of_the_note__typed_error(client, as_, loan_id, len
     onboard(lender, Role.LENDER)
     mint(market, lender, 100 * unit)
     with pytest.raises(errors.LoanNotMultipleOfNote) as info:
-        as_(lender).fund(loan_id, 10 * unit)
+        as_(lender).loans.fund(loan_id, 10 * unit)
     assert info.value.values == {"amount": 10 * unit, "minNote": 25 * unit}
+
+
+def test_fund__more_than_the_wallet_holds__configuration_error_names_both(client, as_, loan_id, lender, onboard,
+                                                                          market, unit):
+    onboard(lender, Role.LENDER)
+    mint(market, lender, 10 * unit)
+    with pytest.raises(errors.ConfigurationError, match=f"holds {10 * unit} token units, needs {25 * unit}"):
+        as_(lender).loans.fund(loan_id, 25 * unit)
+
+
+@pytest.mark.parametrize("amount", [0, -5, 2.5, True])
+def test_fund__not_a_positive_whole_amount__value_error(client, as_, loan_id, lender, amount):
+    with pytest.raises(ValueError, match="positive whole number"):
+        as_(lender).loans.fund(loan_id, amount)
+
+
+def test_get__unknown_id_or_address__unknown_loan(client, loan_id, stranger):
+    with pytest.raises(UnknownLoan, match="no loan #99"):
+        client.loans.get(99)
+    with pytest.raises(UnknownLoan, match="not a loan of this market"):
+        client.loans.get(stranger.address)
+    with pytest.raises(UnknownLoan, match="whole number from 1"):
+        client.loans.get(0)
 
 
 def test_full_journey__fund_draw_repay_claim__reads_follow(client, as_, loan_id, lenders, borrower, onboard,
@@ -92,52 +146,119 @@ def test_full_journey__fund_draw_repay_claim__reads_follow(client, as_, loan_id,
     for who in lenders[:2]:
         onboard(who, Role.LENDER)
         mint(market, who, 500 * unit)
-        as_(who).fund(loan_id, 500 * unit)
-    assert client.loan(loan_id).status == LoanStatus.FUNDED
-    as_(borrower).withdraw_funds(loan_id)
-    info = client.loan(loan_id)
+        as_(who).loans.fund(loan_id, 500 * unit)
+    assert client.loans.get(loan_id).status == LoanStatus.FUNDED
+    as_(borrower).loans.draw(loan_id)
+    info = client.loans.get(loan_id)
     assert info.status == LoanStatus.ACTIVE and info.principal_outstanding == 1_000 * unit
     mint(market, borrower, 2_000 * unit)
     warp(info.start_time + 30 * DAY)
-    receipt = as_(borrower).repay_installment(loan_id)
-    assert receipt.find("RepaymentMade")[0].args["principal"] > 0
-    schedule = client.schedule(loan_id)
+    receipt = as_(borrower).loans.repay_installment(loan_id)
+    assert receipt.one("RepaymentMade").args["principal"] > 0
+    schedule = client.loans.schedule(loan_id)
     assert len(schedule) == 12 and schedule[0].paid and not schedule[1].paid
     assert sum(i.principal for i in schedule) == 1_000 * unit
-    claimed = as_(lenders[0]).claim(loan_id).find("Claimed")[0].args["amount"]
+    claimed = as_(lenders[0]).loans.claim(loan_id).one("Claimed").args["amount"]
     assert claimed > 0
-    as_(borrower).pay_off(loan_id)
-    assert client.loan(loan_id).status == LoanStatus.REPAID
-    portfolio = client.portfolio(lenders[0].address, default_probability=lambda g: 0.05)
+    as_(borrower).loans.pay_off(loan_id)
+    assert client.loans.get(loan_id).status == LoanStatus.REPAID
+    with pytest.raises(errors.ConfigurationError, match="repaid, not active"):
+        as_(borrower).loans.repay_installment(loan_id)
+    portfolio = client.lenders.portfolio(lenders[0].address, default_probability=lambda g: 0.05)
     assert portfolio.invested == 500 * unit
     assert portfolio.received == claimed
     assert portfolio.claimable > 0 and portfolio.interest_and_fees > 0
     assert portfolio.xirr is not None and portfolio.xirr > 0
-    dash = client.borrower_dashboard(borrower.address)
+    dash = client.borrowers.dashboard(borrower.address)
     assert dash.loans[0].status == LoanStatus.REPAID and dash.total_outstanding == 0
+    claims = as_(lenders[1]).loans.claim_all()
+    assert len(claims) == 1 and claims[0].one("Claimed").args["lender"] == lenders[1].address
+    assert as_(lenders[1]).loans.claim_all() == []
+
+
+def test_config__keeper_reads_the_loans_own_rules(client, loan_id, unit):
+    config = client.loans.config(loan_id)
+    assert config.default_after == 120 * DAY and config.drawdown_window == 30 * DAY
+    assert config.min_note == 25 * unit and config.factory == client.loans.factory
 
 
 def test_pool__deposit_criteria_auto_invest_claim_returns(client, as_, loan_id, lender, stranger, onboard, market,
                                                         unit):
     onboard(lender, Role.LENDER)
     mint(market, lender, 1_000 * unit)
-    as_(lender).deposit(600 * unit)
-    as_(lender).set_auto_invest(AutoInvestCriteria(min_grade=Grade.A1, max_grade=Grade.C5, purposes=(2,),
-                                                   amount_per_loan=200 * unit, max_per_borrower=400 * unit))
-    receipt = as_(stranger).auto_invest(loan_id, [lender.address])
-    assert receipt.find("Invested")[0].args["amount"] == 200 * unit
-    assert client.pool_balance(lender.address) == 400 * unit
-    as_(lender).withdraw_cash(100 * unit)
-    assert client.pool_balance(lender.address) == 300 * unit
+    me = as_(lender)
+    me.pool.deposit(600 * unit)
+    criteria = AutoInvestCriteria(min_grade=Grade.A1, max_grade=Grade.C5, purposes=(2,), amount_per_loan=200 * unit,
+                                  max_per_borrower=400 * unit)
+    me.pool.set_criteria(criteria)
+    assert client.pool.criteria(lender.address) == criteria
+    receipt = as_(stranger).pool.auto_invest(loan_id, [lender.address])
+    assert receipt.one("Invested").args["amount"] == 200 * unit
+    assert client.pool.balance(lender.address) == 400 * unit
+    assert client.pool.invested(lender.address, loan_id) == 200 * unit
+    me.pool.withdraw(100 * unit)
+    assert client.pool.balance(lender.address) == 300 * unit
+    me.pool.disable_auto_invest()
+    assert client.pool.criteria(lender.address) == AutoInvestCriteria(**{**criteria.__dict__, "enabled": False})
 
 
-def test_loans__filters__marketplace_listing(client, as_, loan_id, borrower, unit):
-    as_(borrower).apply(amount=2_000 * unit, term_months=24)
-    assert [x.loan_id for x in client.loans()] == [loan_id + 1, loan_id]
-    assert [x.loan_id for x in client.loans(status=LoanStatus.FUNDING)] == [loan_id]
-    assert client.loans(min_grade=Grade.C1) == []
-    assert [x.term_months for x in client.loans(max_term_months=12)] == [12]
-    assert client.loans(min_rate_bps=2_000) == []
+def test_list__filters_and_cursor__every_loan_once(client, as_, loan_id, borrower, unit):
+    for term in (24, 36, 48):
+        as_(borrower).loans.apply(amount=2_000 * unit, term_months=term)
+    newest = [x.loan_id for x in client.loans.list()]
+    assert newest == [loan_id + 3, loan_id + 2, loan_id + 1, loan_id]
+    first = client.loans.list(limit=3)
+    assert [x.loan_id for x in first] == newest[:3] and first.has_more
+    second = client.loans.list(limit=3, cursor=first.next_cursor)
+    assert [x.loan_id for x in second] == newest[3:] and second.next_cursor is None
+    assert [x.loan_id for x in client.loans.list(status=LoanStatus.FUNDING)] == [loan_id]
+    assert client.loans.list(min_grade=Grade.C1).items == []
+    assert [x.term_months for x in client.loans.list(max_term_months=24)] == [24, 12]
+    assert [x.loan_id for x in client.loans.list(purpose=2)] == [loan_id]
+    assert client.loans.list(min_rate_bps=2_000).items == []
+    assert [x.loan_id for x in client.loans.iterate(page_size=1, max_term_months=36)] == newest[1:]
+    with pytest.raises(ValueError, match="not a cursor"):
+        client.loans.list(cursor="abc")
+    with pytest.raises(ValueError, match="limit"):
+        client.loans.list(limit=0)
+
+
+def test_reads__one_round_trip_for_a_loan__two_for_a_page(client, as_, loan_id, borrower, unit):
+    for _ in range(3):
+        as_(borrower).loans.apply(amount=2_000 * unit, term_months=24)
+    cold = Disfruta.from_web3(client.rpc.w3, client.deployment)  # nothing cached
+    info, n = requests_of(cold, lambda: cold.loans.get(loan_id + 2))
+    assert n == 1 and info.loan_id == loan_id + 2
+    assert info.address == create_address(client.loans.factory, loan_id + 2)
+    _, n = requests_of(cold, lambda: cold.loans.get(loan_id + 2))
+    assert n == 1
+    page, n = requests_of(cold, lambda: cold.loans.list(limit=20))
+    assert n == 2 and len(page) == 4
+    _, n = requests_of(cold, lambda: cold.loans.schedule(loan_id))
+    assert n == 1
+
+
+def test_reads__without_multicall3__same_answers_from_a_json_rpc_batch(client, chain, deployment, loan_id):
+    plain = Disfruta.from_web3(chain.provider.web3, deployment, multicall=None)
+    assert plain.loans.get(loan_id) == client.loans.get(loan_id)
+    assert plain.loans.list().items == client.loans.list().items
+    assert plain.treasury.info() == client.treasury.info()
+    with pytest.raises(UnknownLoan):
+        plain.loans.get(loan_id + 5)
+
+
+def test_portfolio__requests_do_not_grow_with_the_market(client, as_, loan_id, lender, borrower, onboard, market,
+                                                         unit, underwriter):
+    onboard(lender, Role.LENDER)
+    mint(market, lender, 500 * unit)
+    as_(lender).loans.fund(loan_id, 100 * unit)
+    _, few = requests_of(client, lambda: client.lenders.portfolio(lender.address))
+    for _ in range(6):  # loans the lender has nothing to do with
+        new_id = as_(borrower).loans.apply(amount=1_000 * unit, term_months=12).return_value[0]
+        as_(underwriter).loans.approve(new_id)
+    portfolio, many = requests_of(client, lambda: client.lenders.portfolio(lender.address))
+    assert many == few
+    assert [r.loan_id for r in portfolio.loans] == [loan_id] and portfolio.invested == 100 * unit
 
 
 def test_handle_default_and_reserve__treasury_reads(client, as_, loan_id, lenders, borrower, onboard, market,
@@ -145,20 +266,111 @@ def test_handle_default_and_reserve__treasury_reads(client, as_, loan_id, lender
     for who in lenders[:2]:
         onboard(who, Role.LENDER)
         mint(market, who, 500 * unit)
-        as_(who).fund(loan_id, 500 * unit)
-    as_(borrower).withdraw_funds(loan_id)
+        as_(who).loans.fund(loan_id, 500 * unit)
+    as_(borrower).loans.draw(loan_id)
     mint(market, admin, 1_000 * unit)
-    client.fund_reserve(1_000 * unit)
-    warp(client.loan(loan_id).start_time + 30 * DAY + 121 * DAY)
+    client.treasury.fund_reserve(1_000 * unit)
+    warp(client.loans.get(loan_id).start_time + 30 * DAY + 121 * DAY)
     with pytest.raises(errors.LoanError):
-        as_(borrower).withdraw_funds(loan_id)
-    receipt = as_(lenders[3]).handle_default(loan_id)
-    cover = receipt.find("LoanDefaulted")[0].args["reserveCover"]
+        as_(borrower).loans.draw(loan_id)
+    receipt = as_(lenders[3]).loans.declare_default(loan_id)
+    cover = receipt.one("LoanDefaulted").args["reserveCover"]
     assert cover == 300 * unit
-    info = client.treasury_info()
+    info = client.treasury.info()
     assert info.reserve_used == cover and info.origination_fees > 0
-    portfolio = client.portfolio(lenders[0].address, default_probability=lambda g: 0.05)
+    portfolio = client.lenders.portfolio(lenders[0].address, default_probability=lambda g: 0.05)
     assert portfolio.losses == 350 * unit and portfolio.claimable == 150 * unit
+
+
+# ------------------------------------------------------------------------------------------------ writes
+
+
+def test_batch__pipelined_deposits__every_receipt_and_one_decoded_failure(client, chain, market, onboard, unit):
+    key = Account.create()
+    chain.set_balance(key.address, 10**19)
+    onboard(key.address, Role.LENDER)
+    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
+    signer = client.as_account(key)
+    with signer.batch() as batch:
+        for _ in range(5):
+            batch.pool.deposit(10 * unit)
+        batch.pool.withdraw(1_000 * unit)  # more than the account holds: reverts on chain
+        batch.pool.deposit(10 * unit)
+    report = batch.report
+    # Each deposit approves exactly its amount first (in the same pipeline, counted locally).
+    assert [p.call.function.name for p in report.transactions] == ["approve", "deposit"] * 5 + [
+        "withdraw", "approve", "deposit"]
+    assert [p.ok for p in report.transactions] == [True] * 10 + [False, True, True]
+    deposits = [p for p in report.transactions if p.call.function.name == "deposit"]
+    assert all(p.ok for p in deposits) and len(deposits) == 6
+    failed = [p for p in report.transactions if not p.ok]
+    assert len(failed) == 1 and type(failed[0].error).__name__ == "PoolInsufficientBalance"
+    assert failed[0].tx_hash in str(failed[0].error)
+    assert client.pool.balance(key.address) == 60 * unit
+    nonces = [p.nonce for p in report.transactions]
+    assert nonces == sorted(nonces) and len(set(nonces)) == len(nonces)
+
+
+def test_send__nonce_taken_by_another_sender_of_the_key__recovers(client, chain, market, onboard, unit):
+    key = Account.create()
+    chain.set_balance(key.address, 10**19)
+    onboard(key.address, Role.LENDER)
+    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
+    me = client.as_account(key)
+    me.pool.deposit(10 * unit)  # the nonce manager now counts this sender locally
+    other = Disfruta.from_web3(client.rpc.w3, client.deployment, account=key)  # a second process with the key
+    other.pool.deposit(10 * unit)
+    me.pool.deposit(10 * unit)  # its counted nonce is taken: resynchronises and sends
+    assert client.pool.balance(key.address) == 30 * unit
+
+
+def test_send__answer_lost__sent_once(client, chain, market, onboard, unit, monkeypatch):
+    key = Account.create()
+    chain.set_balance(key.address, 10**19)
+    onboard(key.address, Role.LENDER)
+    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
+    me = client.as_account(key)
+    me.token.approve(me.pool.address, 100 * unit)
+    rpc = client.rpc
+    real = rpc.request
+    lost = []
+
+    def flaky(method, params=()):
+        result = real(method, params)
+        if method == "eth_sendRawTransaction" and not lost:
+            lost.append(result)
+            raise NodeUnreachable("the answer was lost")
+        return result
+
+    monkeypatch.setattr(rpc, "request", flaky)
+    receipt = me.pool.deposit(10 * unit)
+    assert lost and receipt.tx_hash == lost[0]
+    assert client.pool.balance(key.address) == 10 * unit
+    assert len(client.events.get(["Deposited"], address=client.pool.address)) == 1
+
+
+def test_local_account__signs_raw_transactions(client, chain, market, onboard, unit):
+    key = Account.create()
+    chain.set_balance(key.address, 10**18)
+    onboard(key.address, Role.LENDER)
+    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
+    signer = client.as_account(key.key)  # a raw private key works too
+    receipt = signer.pool.deposit(100 * unit)
+    assert receipt.one("Deposited").args["lender"] == key.address
+    assert receipt.effective_gas_price > 0 and receipt.function == "deposit"
+    assert client.pool.balance(key.address) == 100 * unit
+
+
+@pytest.mark.parametrize("bad", ["0xnotakey", "0x1234", "zz" * 32, "0x" + "g" * 40])
+def test_as_account__malformed_key_or_address__configuration_error(client, bad):
+    with pytest.raises(errors.ConfigurationError, match="not a private key|not an address"):
+        client.as_account(bad)
+
+
+def test_write__no_account__configuration_error(client, chain, deployment, loan_id):
+    anonymous = Disfruta.from_web3(chain.provider.web3, deployment)
+    with pytest.raises(errors.ConfigurationError, match="no account"):
+        anonymous.loans.claim(loan_id)
 
 
 def test_subscribe__new_loan_event__callback_receives_it(client, as_, borrower, onboard, unit):
@@ -170,28 +382,26 @@ def test_subscribe__new_loan_event__callback_receives_it(client, as_, borrower, 
         seen.append(event.name)
         done.set()
 
-    sub: Subscription = client.subscribe(["LoanCreated"], on_event, poll_interval=0.1)
+    sub = client.events.subscribe(["LoanCreated"], on_event, poll_interval=0.1)
     try:
-        as_(borrower).apply(amount=1_000 * unit, term_months=12)
+        as_(borrower).loans.apply(amount=1_000 * unit, term_months=12)
         assert done.wait(10), "no event within 10 s"
     finally:
         sub.stop()
-    assert seen == ["LoanCreated"]
+    assert seen == ["LoanCreated"] and sub.error is None
 
 
-def test_local_account__signs_raw_transactions(client, chain, market, onboard, unit):
-    key = Account.create()
-    chain.set_balance(key.address, 10**18)
-    onboard(key.address, Role.LENDER)
-    market.asset.mint(key.address, 100 * unit, sender=market.asset.address and chain.provider.web3.eth.accounts[0])
-    signer = client.as_account(key)
-    receipt = signer.deposit(100 * unit)
-    assert receipt.find("Deposited")[0].args["lender"] == key.address
-    assert client.pool_balance(key.address) == 100 * unit
-    assert signer.estimate(client.pool.functions.withdraw(50 * unit)) > 21_000
-
-
-def test_to_units__too_many_decimals__value_error(client):
+def test_to_units__too_many_decimals_or_not_a_number__value_error(client):
     assert client.from_units(client.to_units("12.5")) == 12.5
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="decimals"):
         client.to_units("0." + "0" * 30 + "1")
+    for bad in ("abc", "nan", "inf"):
+        with pytest.raises(ValueError, match="not an amount"):
+            client.to_units(bad)
+
+
+def test_connect__wrong_chain__configuration_error(chain, deployment):
+    other = Deployment.from_dict({**{"chain_id": deployment.chain_id + 1, "block": 0},
+                                  "contracts": dict(deployment.contracts)})
+    with pytest.raises(errors.ConfigurationError, match="on chain"):
+        Disfruta.from_web3(chain.provider.web3, other)

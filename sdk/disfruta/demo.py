@@ -28,8 +28,9 @@ from eth_account.signers.local import LocalAccount
 from rich.progress import Progress
 
 from disfruta.client import Disfruta
+from disfruta.deployment import Deployment
 from disfruta.grades import Grade
-from disfruta.models import AutoInvestCriteria, Deployment, LoanStatus
+from disfruta.models import AutoInvestCriteria, LoanStatus
 from disfruta.oracle_client import OracleClient
 from disfruta.oracle_process import OracleProcess
 from disfruta.render import console, gas_table, loans_table, portfolios_summary, treasury_table
@@ -87,8 +88,8 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
                       f"deployment file {path}")
 
         gas: dict[str, list[int]] = defaultdict(list)
-        client = Disfruta(provider.web3, deployment)
-        client.on_receipt = lambda fn, r: gas[fn].append(r.gas_used)
+        client = Disfruta.from_web3(provider.web3, deployment)
+        client.core.sender.on_receipt = lambda fn, r: gas[fn].append(r.gas_used)
         token = deployment.address("asset")
         mint = ape.project.MockERC20.at(token)
 
@@ -116,12 +117,12 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
             for _name, wallet, criteria, cash in lenders:
                 mint.mint(wallet.address, cash * unit, sender=deployer)
                 me = client.as_account(wallet)
-                me.deposit(cash * unit)
-                me.set_auto_invest(AutoInvestCriteria(**{**criteria.__dict__, "amount_per_loan": 500 * unit,
+                me.pool.deposit(cash * unit)
+                me.pool.set_criteria(AutoInvestCriteria(**{**criteria.__dict__, "amount_per_loan": 500 * unit,
                                                          "max_per_borrower": 1_500 * unit}))
             mint.mint(manual.address, 50_000 * unit, sender=deployer)
             mint.mint(deployer.address, 3_000 * unit, sender=deployer)
-            client.as_account(deployer.address).fund_reserve(3_000 * unit)
+            client.as_account(deployer.address).treasury.fund_reserve(3_000 * unit)
 
             console.rule("[bold]4. Loans: apply, approve, auto-invest, top up, draw")
             underwriter = client.as_account(ops.address)
@@ -129,8 +130,9 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
                 b.behaviour = BEHAVIOUR[i % len(BEHAVIOUR)]
                 amount = min(b.limit, max(1_000 * unit, round(b.applicant["credit_amount"] / 25) * 25 * unit))
                 term = min(24, max(6, b.applicant["duration_months"]))
-                b.loan_id = client.as_account(b.wallet).apply(amount, term, purpose=_purpose(b.applicant)).return_value[0]
-                underwriter.approve_loan(b.loan_id)
+                applied = client.as_account(b.wallet).loans.apply(amount, term, purpose=_purpose(b.applicant))
+                b.loan_id = applied.return_value[0]
+                underwriter.loans.approve(b.loan_id)
             from disfruta.keeper import Keeper
 
             keeper = Keeper(client.as_account(keeper_acct.address))
@@ -138,23 +140,23 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
             console.print(f"  keeper matched {len(report.invested)} loans to auto-investors: "
                           f"{ {k: f'{client.from_units(v):,.0f}' for k, v in report.invested.items()} }")
             for b in approved:
-                info = client.loan(b.loan_id)
+                info = client.loans.get(b.loan_id)
                 if info.funded < info.goal:
-                    client.as_account(manual).fund(b.loan_id, info.goal - info.funded)
-                client.as_account(b.wallet).withdraw_funds(b.loan_id)
+                    client.as_account(manual).loans.fund(b.loan_id, info.goal - info.funded)
+                client.as_account(b.wallet).loans.draw(b.loan_id)
                 mint.mint(b.wallet.address, info.goal, sender=deployer)  # the borrower's future income
-            loans_table(client, client.loans(), "Loans after drawdown")
+            loans_table(client, list(client.loans.iterate()), "Loans after drawdown")
 
             console.rule(f"[bold]5. {months} months of repayments")
             _run_months(client, ape.chain, approved, lenders, manual, keeper, months)
             oracle.close()
 
         console.rule("[bold]6. Where everything stands")
-        loans_table(client, client.loans(), "Loans")
-        names = [(n, client.portfolio(w.address)) for n, w, _c, _x in lenders]
-        names.append(("Manual", client.portfolio(manual.address)))
+        loans_table(client, list(client.loans.iterate()), "Loans")
+        names = [(n, client.lenders.portfolio(w.address)) for n, w, _c, _x in lenders]
+        names.append(("Manual", client.lenders.portfolio(manual.address)))
         portfolios_summary(client, names)
-        treasury_table(client, client.treasury_info())
+        treasury_table(client, client.treasury.info())
         # The demo mixes first-time and repeat cases (a lender's first note, a first deposit), so its means are not
         # compared with the DESIGN.md targets here: `make bench` measures each case against its target.
         gas_table(sorted(((op, len(v), sum(v) // len(v), None) for op, v in gas.items()), key=lambda r: r[0]))
@@ -202,14 +204,14 @@ def _onboard(client: Disfruta, oracle: OracleClient, operator: Any, wallet: Loca
     kyc = oracle.kyc_attestation(session)
     me = client.as_account(wallet)
     if borrower is None:
-        me.register_with_attestations(kyc.attestation, kyc.signature, kyc.signer)
+        me.registry.submit_attestations(kyc.attestation, kyc.signature, kyc.signer)
         return
     assessment = oracle.assess(session, borrower.applicant)
     borrower.grade = assessment.grade
     borrower.limit = assessment.borrow_limit
     borrower.reasons = [r["text"] for r in assessment.reasons]
     credit = assessment.credit
-    me.register_with_attestations(kyc.attestation, kyc.signature, kyc.signer,
+    me.registry.submit_attestations(kyc.attestation, kyc.signature, kyc.signer,
                                   credit.attestation if credit else None, credit.signature if credit else None)
 
 
@@ -236,7 +238,7 @@ def _run_months(client: Disfruta, chain: Any, borrowers: list[Borrower], lenders
     """Each month: the early payer pays ten days before the due date; the others on the due date, except the late
     payer (misses months 3 and 4, catches up with late fees in month 5) and the defaulter (stops after month 2,
     declared in default by the keeper at 120 days past due). The keeper runs monthly; lenders claim quarterly."""
-    start = max(client.loan(b.loan_id).start_time for b in borrowers)
+    start = max(client.loans.get(b.loan_id).start_time for b in borrowers)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("months", total=months)
         for month in range(1, months + 1):
@@ -244,16 +246,17 @@ def _run_months(client: Disfruta, chain: Any, borrowers: list[Borrower], lenders
             chain.mine(timestamp=due - 10 * DAY)
             for b in _active(client, borrowers, "early"):
                 me = client.as_account(b.wallet)
-                me.repay_installment(b.loan_id)
+                me.loans.repay_installment(b.loan_id)
                 if month == 4:
-                    info = client.loan(b.loan_id)
-                    me.repay(b.loan_id, min(info.payoff_amount, info.principal // 4))  # a prepayment, no penalty
+                    info = client.loans.get(b.loan_id)
+                    me.loans.repay(b.loan_id, min(info.payoff_amount, info.principal // 4))  # a prepayment, no penalty
             chain.mine(timestamp=due + 3_600)
             for b in _active(client, borrowers, "on_time", "late", "default"):
                 if (b.behaviour == "default" and month > 2) or (b.behaviour == "late" and month in (3, 4)):
                     continue
-                if client.loan(b.loan_id).amount_due:
-                    client.as_account(b.wallet).repay(b.loan_id, client.loan(b.loan_id).amount_due)
+                due = client.loans.get(b.loan_id).amount_due
+                if due:
+                    client.as_account(b.wallet).loans.repay(b.loan_id, due)
             keeper.run_once()
             if month % 3 == 0:
                 _claim_all(client, borrowers, lenders, manual)
@@ -263,15 +266,14 @@ def _run_months(client: Disfruta, chain: Any, borrowers: list[Borrower], lenders
 
 def _active(client: Disfruta, borrowers: list[Borrower], *behaviours: str) -> list[Borrower]:
     return [b for b in borrowers
-            if b.behaviour in behaviours and client.loan(b.loan_id).status == LoanStatus.ACTIVE]
+            if b.behaviour in behaviours and client.loans.get(b.loan_id).status == LoanStatus.ACTIVE]
 
 
 def _claim_all(client: Disfruta, borrowers: list[Borrower], lenders: list[Any], manual: LocalAccount) -> None:
     for b in borrowers:
-        address = client.loan_contract(b.loan_id).address
         for _name, wallet, _c, _cash in lenders:
-            if client.loan_contract(address).functions.claimable(wallet.address).call():
-                client.as_account(wallet).claim_returns(b.loan_id)
-        if client.loan_contract(address).functions.claimable(manual.address).call():
-            client.as_account(manual).claim(b.loan_id)
+            if client.loans.claimable(b.loan_id, wallet.address):
+                client.as_account(wallet).pool.claim_returns(b.loan_id)
+        if client.loans.claimable(b.loan_id, manual.address):
+            client.as_account(manual).loans.claim(b.loan_id)
 
