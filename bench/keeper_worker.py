@@ -15,7 +15,7 @@ def keeper_main(rpc_url: str, deployment: dict[str, Any], key: str, conn: Connec
     ``("done", peak RSS in bytes)`` (the kernel's high-water mark of this process, VmHWM)."""
     from disfruta.client import Disfruta
     from disfruta.keeper import Keeper
-    from disfruta.models import Deployment
+    from disfruta.deployment import Deployment
     from eth_account import Account
     from web3 import Web3
 

@@ -16,7 +16,7 @@ from typing import Any
 import eth_abi
 from disfruta.attestations import CreditAttestation, KycAttestation, Role, sign_attestation
 from disfruta.deploy import MarketParams, deploy_market
-from disfruta.models import Deployment
+from disfruta.deployment import Deployment
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, keccak, to_checksum_address

@@ -117,7 +117,7 @@ class _KeeperProcess:
         dep = m.deployment()
         self.proc = ctx.Process(target=keeper_main, name="bench-keeper", daemon=True,
                                 args=(node.uri, {"chain_id": dep.chain_id, "block": dep.block,
-                                                 "contracts": dep.contracts}, key, child))
+                                                 "contracts": dep.addresses}, key, child))
         self.proc.start()
         self._expect("ready")
         self.sampler = RssSampler(self.proc.pid or 0, tree=False).start()

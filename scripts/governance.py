@@ -22,7 +22,8 @@ from ape import accounts, chain, project
 from ape.api.networks import NetworkAPI
 from ape.cli import ConnectedProviderCommand, network_option
 from ape.contracts import ContractInstance
-from disfruta.governance import GovernanceError
+from disfruta.deployment import Deployment, network_file_name
+from disfruta.errors import DisfrutaError
 from disfruta.governance.actions import add_signer, pause, plan_upgrade, remove_signer, set_rates, unpause
 from disfruta.governance.deployment import governed_contracts
 from disfruta.governance.proposals import (
@@ -37,7 +38,6 @@ from disfruta.governance.proposals import (
     record_upgrade,
     sign_proposal,
 )
-from disfruta.governance.records import DeploymentRecord, network_file_name
 from disfruta.governance.safe import safe_at
 from disfruta.governance.timelock import Call
 
@@ -50,7 +50,7 @@ class Context:
     def __init__(self, network: NetworkAPI, deployment: Path | None) -> None:
         file_name = network_file_name(network.ecosystem.name, network.name)
         self.path = deployment or project.path / "deployments" / file_name
-        self.record = DeploymentRecord.load(self.path)
+        self.record = Deployment.from_file(self.path)
         if self.record.chain_id != chain.chain_id:
             raise click.ClickException(f"{self.path} is for chain {self.record.chain_id}, not {chain.chain_id}")
         self.proposals = self.path.parent / "proposals" / Path(file_name).stem
@@ -87,7 +87,7 @@ def governance(group: click.Group, name: str | None = None) -> Callable[[Callabl
         def run(network: NetworkAPI, deployment: Path | None, **kwargs: Any) -> None:
             try:
                 fn(Context(network, deployment), **kwargs)
-            except GovernanceError as exc:
+            except DisfrutaError as exc:  # governance errors, a missing or bad deployment file
                 raise click.ClickException(str(exc)) from exc
 
         run.__doc__ = fn.__doc__

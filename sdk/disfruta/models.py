@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from enum import IntEnum
-from pathlib import Path
 from typing import Any, Generic, Iterator, TypeVar
 
 from disfruta.codec import decode_struct
-from disfruta.errors import ConfigurationError
+from disfruta.deployment import Deployment  # noqa: F401  (re-exported: the one deployment model)
 from disfruta.grades import Grade
 
 PURPOSES = ("debt consolidation", "credit card", "home improvement", "business", "car", "medical", "education",
@@ -35,49 +33,6 @@ class LoanStatus(IntEnum):
             return cls[value.strip().upper()]
         except KeyError:
             raise ValueError(f"status must be one of {', '.join(s.name.lower() for s in cls)}, got {value!r}") from None
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """A market's addresses on one chain, as `deployments/<network>.json` records them."""
-
-    chain_id: int
-    contracts: dict[str, str]
-    block: int = 0
-    network: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    REQUIRED = ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "asset")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Deployment:
-        try:
-            contracts = {k: v if isinstance(v, str) else v["address"] for k, v in data["contracts"].items()}
-            deployment = cls(chain_id=int(data["chain_id"]), contracts=contracts, block=int(data.get("block", 0)),
-                             network=str(data.get("network", "")), extra={k: v for k, v in data.items()
-                                                                           if k not in ("contracts", "chain_id")})
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigurationError(f"not a deployment file: missing or bad field {exc}") from exc
-        missing = [name for name in cls.REQUIRED if name not in deployment.contracts]
-        if missing:
-            raise ConfigurationError(f"deployment has no address for {', '.join(missing)}")
-        return deployment
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> Deployment:
-        p = Path(path)
-        try:
-            return cls.from_dict(json.loads(p.read_text()))
-        except FileNotFoundError:
-            raise ConfigurationError(f"deployment file {p} does not exist (run `disfruta deploy` first)") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigurationError(f"deployment file {p} is not JSON: {exc}") from exc
-
-    def address(self, name: str) -> str:
-        try:
-            return self.contracts[name]
-        except KeyError:
-            raise ConfigurationError(f"deployment has no address for {name}") from None
 
 
 @dataclass(frozen=True)

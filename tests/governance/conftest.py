@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from disfruta.deployment import Deployment
 from disfruta.governance.deployment import GovernanceConfig, GovernedDeployment, deploy_governed_market
 from disfruta.governance.proposals import Proposal, execute_proposal, propose_guardian, propose_timelock, sign_proposal
-from disfruta.governance.records import DeploymentRecord
 from disfruta.governance.timelock import MIN_DELAY, Call, OperationState, operation_status
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -35,7 +35,7 @@ def gov(project, admin, owners, underwriter, oracle) -> GovernedDeployment:
 
 
 @pytest.fixture
-def record(gov) -> DeploymentRecord:
+def record(gov) -> Deployment:
     """The deployment record, a fresh copy per test (upgrades rewrite it)."""
     return copy.deepcopy(gov.record)
 

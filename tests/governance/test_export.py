@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 
 from disfruta import __version__
+from disfruta.deployment import ContractRecord, Deployment
 from disfruta.governance.export import EXPORTED, build_manifest, export_abis, load_manifest, write_manifest
-from disfruta.governance.records import ContractRecord, DeploymentRecord
 from ethpm_types import PackageManifest
 
 ROOT = Path(__file__).resolve().parents[2]
 STALE = "stale: run `ape run export_abis` and commit abi/ and sdk/disfruta/data/manifest.json"
 
 
-def record(network: str = "sepolia") -> DeploymentRecord:
+def record(network: str = "sepolia") -> Deployment:
     addresses = {name: "0x" + f"{i + 1:040x}" for i, name in enumerate(
         ["UserRegistry", "LoanFactory", "Treasury", "LendingPool", "LoanImplementation", "Timelock", "Safe", "asset"])}
     contracts = {name: ContractRecord(address=addr, contract=name) for name, addr in addresses.items()}
@@ -22,7 +22,7 @@ def record(network: str = "sepolia") -> DeploymentRecord:
     contracts["LoanImplementation"].contract = "Loan"
     contracts["Timelock"].contract = "DisfrutaTimelock"
     contracts["asset"].contract = "MockERC20"
-    return DeploymentRecord(network=network, chain_id=11155111, block=7, deployer=addresses["Safe"],
+    return Deployment(network=network, chain_id=11155111, block=7, deployer=addresses["Safe"],
                             contracts=contracts, governance={}, genesis_hash="0x" + "aa" * 32,
                             block_hash="0x" + "bb" * 32)
 

@@ -28,7 +28,7 @@ from disfruta.governance.proposals import (
     propose_timelock,
     record_upgrade,
 )
-from disfruta.governance.records import implementation_address
+from disfruta.governance.records import implementation_address, storage_layout
 from disfruta.governance.safe import safe_state
 from disfruta.governance.timelock import MIN_DELAY, OPEN_ROLE, OperationState, operation_status
 from eth_account import Account
@@ -93,7 +93,7 @@ def test_upgrade__full_path__refused_before_48h_then_keeps_state(gov, record, pr
     entry = record.contracts["LoanFactory"]
     assert (entry.contract, entry.implementation) == ("LoanFactoryV2", plan.implementation)
     assert entry.version.startswith("LoanFactoryV2@")
-    members = entry.storage_layout.namespaces["disfruta.storage.LoanFactory"].struct.members
+    members = storage_layout(record, "LoanFactory").namespaces["disfruta.storage.LoanFactory"].struct.members
     assert [m for m, _ in members][-1] == "upgradedAt"
 
 

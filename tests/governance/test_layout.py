@@ -5,6 +5,7 @@ No chain needed."""
 from __future__ import annotations
 
 import pytest
+from disfruta.deployment import PROXIES
 from disfruta.governance import StorageLayoutError, UpgradeSafetyError
 from disfruta.governance.layout import (
     Namespace,
@@ -15,7 +16,6 @@ from disfruta.governance.layout import (
     erc7201_slot,
     layouts_of,
 )
-from disfruta.governance.records import PROXIES
 
 NAMES = (*PROXIES, "LoanFactoryV2", "LoanFactoryBadLayout")
 

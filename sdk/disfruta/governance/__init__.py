@@ -9,7 +9,8 @@ Modules, one concept each:
 * ``actions`` — the calls governance makes (upgrade, rates, unpause, pause, oracle signers ...), checked first.
 * ``proposals`` — proposal files: propose, sign, execute, status, cancel.
 * ``layout`` — ERC-7201 storage layouts from the compiler AST and the upgrade compatibility check.
-* ``records`` — ``deployments/<network>.json``.
+* ``records`` — what governance reads from and writes to a deployment record (``disfruta.deployment.Deployment``,
+  the one model of ``deployments/<network>.json``): implementation versions, live implementations, upgrades.
 * ``export`` — ABIs for frontends and the ethPM manifest the SDK ships.
 
 Everything that talks to a chain expects an active ape network connection (``ape run``, ``ape test`` or

@@ -16,9 +16,10 @@ from eth_typing import ChecksumAddress
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
+from disfruta.deployment import Deployment
 from disfruta.governance.errors import DeploymentError, ProposalError
 from disfruta.governance.layout import StorageLayout, check_upgrade, check_uups, layouts_of
-from disfruta.governance.records import DeploymentRecord, implementation_address
+from disfruta.governance.records import implementation_address, storage_layout
 from disfruta.governance.timelock import Call
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class UpgradePlan:
     call: Call
 
 
-def plan_upgrade(project: ProjectManager, record: DeploymentRecord, proxy_name: str, new_contract: str,
+def plan_upgrade(project: ProjectManager, record: Deployment, proxy_name: str, new_contract: str,
                  deployer: AccountAPI, *, init: tuple[str, Sequence[Any]] | None = None) -> UpgradePlan:
     """Checks ``new_contract`` against the live implementation of ``proxy_name``, then deploys it and returns the
     ``upgradeToAndCall`` call (with ``init = (method, args)`` called on the proxy in the same transaction).
@@ -88,16 +89,17 @@ def plan_upgrade(project: ProjectManager, record: DeploymentRecord, proxy_name: 
                        layout=new_layout, call=upgrade_call)
 
 
-def live_storage_layout(record: DeploymentRecord, proxy_name: str) -> StorageLayout:
+def live_storage_layout(record: Deployment, proxy_name: str) -> StorageLayout:
     """The recorded layout of the proxy's implementation, after checking the record still matches the chain."""
-    entry = record.contracts.get(proxy_name)
-    if entry is None or entry.storage_layout is None:
+    layout = storage_layout(record, proxy_name)
+    if layout is None:
         raise DeploymentError(f"the deployment record has no storage layout for {proxy_name}")
+    entry = record.contracts[proxy_name]
     live = implementation_address(entry.address)
     if entry.implementation != live:
         raise DeploymentError(f"{proxy_name} runs {live} but the record says {entry.implementation}: the record is "
                               "stale (an upgrade ran outside these scripts?); refresh it before upgrading")
-    return entry.storage_layout
+    return layout
 
 
 # ------------------------------------------------------------------------------------------------ parameters

@@ -16,22 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eth_utils import to_checksum_address
 
 from disfruta.deploy import Market, MarketParams, deploy_market
+from disfruta.deployment import PROXIES, ContractRecord, Deployment, network_file_name
 from disfruta.governance.errors import DeploymentError
 from disfruta.governance.layout import layouts_of
-from disfruta.governance.records import (
-    PROXIES,
-    ContractRecord,
-    DeploymentRecord,
-    code_version,
-    git_revision,
-    network_file_name,
-)
+from disfruta.governance.records import code_version, git_revision
 from disfruta.governance.roles import Assignment, hand_over, verify_roles
 from disfruta.governance.safe import SafeInfrastructure, deploy_safe, deploy_safe_infrastructure, safe_at, safe_state
 from disfruta.governance.timelock import MIN_DELAY, OPEN_ROLE
@@ -78,7 +73,7 @@ class GovernedDeployment:
     market: Market
     timelock: ContractInstance
     safe: ContractInstance
-    record: DeploymentRecord
+    record: Deployment
 
     def governed(self) -> dict[str, ContractInstance]:
         """The contracts whose roles governance holds, by name (proxies and the timelock)."""
@@ -127,7 +122,7 @@ def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config
 
 def _record(project: ProjectManager, market: Market, timelock: ContractInstance, safe: ContractInstance,
             deployer: AccountAPI, config: GovernanceConfig, network: str, start_block: int,
-            safe_extra: dict[str, str], operators: dict[str, str], executor: str) -> DeploymentRecord:
+            safe_extra: dict[str, str], operators: dict[str, str], executor: str) -> Deployment:
     from ape import chain
 
     state = safe_state(safe)
@@ -137,7 +132,7 @@ def _record(project: ProjectManager, market: Market, timelock: ContractInstance,
         impl = market.implementations[name]
         contracts[name] = ContractRecord(
             address=to_checksum_address(proxy.address), contract=name, implementation=impl.address,
-            version=code_version(impl.contract_type), storage_layout=layouts[name],
+            version=code_version(impl.contract_type), storage_layout=layouts[name].to_json(),
             extra={"kind": "uups-proxy"},
         )
     for name, contract in (("LoanImplementation", market.loan_implementation),
@@ -153,10 +148,11 @@ def _record(project: ProjectManager, market: Market, timelock: ContractInstance,
                                         contract="MockERC20" if not config.asset else "ERC20",
                                         extra={"symbol": asset.symbol(), "decimals": int(asset.decimals())})
     commit, dirty = git_revision(project.path)
-    return DeploymentRecord(
+    return Deployment(
         network=network, chain_id=chain.chain_id, block=start_block, deployer=to_checksum_address(deployer.address),
         contracts=contracts, genesis_hash=chain.blocks[0].hash.to_0x_hex(),
         block_hash=chain.blocks.head.hash.to_0x_hex(), git_commit=commit, git_dirty=dirty,
+        deployed_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         governance={
             "timelock_min_delay": config.min_delay,
             "executors": "anyone" if executor == OPEN_ROLE else "safe",
@@ -166,14 +162,14 @@ def _record(project: ProjectManager, market: Market, timelock: ContractInstance,
     )
 
 
-def governed_contracts(project: ProjectManager, record: DeploymentRecord) -> dict[str, ContractInstance]:
+def governed_contracts(project: ProjectManager, record: Deployment) -> dict[str, ContractInstance]:
     """Ape handles on a recorded deployment's governed contracts (proxies with their live ABI, and the timelock)."""
     out = {name: project.get_contract(record.contracts[name].contract).at(record.address(name)) for name in PROXIES}
     out["Timelock"] = project.DisfrutaTimelock.at(record.address("Timelock"))
     return out
 
 
-def candidates(record: DeploymentRecord, extra: Sequence[str] = ()) -> list[str]:
+def candidates(record: Deployment, extra: Sequence[str] = ()) -> list[str]:
     """Every address that might wrongly hold a role: deployer, Safe, owners, operators, timelock, and ``extra``."""
     safe = record.contracts["Safe"]
     return [record.deployer, safe.address, *safe.extra.get("owners", []),

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from disfruta.governance.records import PROXIES, DeploymentRecord
+from disfruta.deployment import PROXIES, Deployment
 
 if TYPE_CHECKING:
     from ape.managers.project import ProjectManager
@@ -47,12 +47,12 @@ def export_abis(project: ProjectManager, out_dir: Path, names: Iterable[str] = E
     return written
 
 
-def load_records(deployments_dir: Path, include_local: bool = False) -> list[DeploymentRecord]:
-    records = [DeploymentRecord.load(p) for p in sorted(deployments_dir.glob("*.json"))]
+def load_records(deployments_dir: Path, include_local: bool = False) -> list[Deployment]:
+    records = [Deployment.from_file(p) for p in sorted(deployments_dir.glob("*.json"))]
     return [r for r in records if include_local or r.network not in LOCAL_NETWORKS]
 
 
-def build_manifest(project: ProjectManager, records: Iterable[DeploymentRecord], version: str,
+def build_manifest(project: ProjectManager, records: Iterable[Deployment], version: str,
                    names: Iterable[str] = EXPORTED) -> PackageManifest:
     from ethpm_types import ContractInstance, PackageManifest, PackageMeta
     from ethpm_types.manifest import PackageName

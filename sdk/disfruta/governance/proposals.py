@@ -26,10 +26,11 @@ from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3.exceptions import Web3Exception
 
+from disfruta.deployment import Deployment
 from disfruta.governance.actions import UpgradePlan, call
 from disfruta.governance.errors import ProposalError
 from disfruta.governance.layout import StorageLayout
-from disfruta.governance.records import DeploymentRecord
+from disfruta.governance.records import refresh_implementation
 from disfruta.governance.reverts import describe_revert
 from disfruta.governance.safe import SafeTransaction, execute_safe_transaction, safe_state
 from disfruta.governance.timelock import (
@@ -256,13 +257,13 @@ def execute_proposal(proposal: Proposal, safe: ContractInstance, timelock: Contr
     return Progress([*receipts, receipt], "executed", done=True)
 
 
-def record_upgrade(proposal: Proposal, record: DeploymentRecord, project: ProjectManager) -> bool:
+def record_upgrade(proposal: Proposal, record: Deployment, project: ProjectManager) -> bool:
     """After an upgrade proposal ran: the record now names the new implementation, version and layout."""
     if not proposal.upgrade:
         return False
     up = proposal.upgrade
-    record.refresh_implementation(up["proxy"], project.get_contract(up["contract"]).contract_type,
-                                  StorageLayout.from_json(up["storage_layout"]))
+    refresh_implementation(record, up["proxy"], project.get_contract(up["contract"]).contract_type,
+                           StorageLayout.from_json(up["storage_layout"]))
     if record.contracts[up["proxy"]].implementation != to_checksum_address(up["implementation"]):
         raise ProposalError(f"{up['proxy']} does not run {up['implementation']} yet")
     return True
