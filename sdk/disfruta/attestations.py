@@ -77,10 +77,9 @@ class KycAttestation:
             "deadline": self.deadline,
         }
 
-    def as_tuple(self) -> tuple[str, int, bytes, int, int, int]:
-        """The struct as the contract ABI takes it."""
-        m = self.message()
-        return (m["user"], m["roles"], m["kycCommitment"], m["validUntil"], m["nonce"], m["deadline"])
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The struct as the contract ABI takes it (built by `disfruta.codec` from the registry's ABI)."""
+        return _abi_tuple(self, "submitKycAttestation")
 
 
 @dataclass(frozen=True)
@@ -107,12 +106,17 @@ class CreditAttestation:
             "deadline": self.deadline,
         }
 
-    def as_tuple(self) -> tuple[str, int, int, int, int, int]:
-        m = self.message()
-        return (m["user"], m["grade"], m["borrowLimit"], m["validUntil"], m["nonce"], m["deadline"])
+    def as_tuple(self) -> tuple[Any, ...]:
+        return _abi_tuple(self, "submitCreditAttestation")
 
 
 Attestation = KycAttestation | CreditAttestation
+
+
+def _abi_tuple(att: Attestation, function: str) -> tuple[Any, ...]:
+    from disfruta.codec import codec_for, encode_struct
+
+    return encode_struct(att, codec_for("UserRegistry").input_components(function))
 
 
 def registry_domain(chain_id: int, registry: str) -> dict[str, Any]:
