@@ -6,8 +6,18 @@ import json
 from pathlib import Path
 
 from disfruta import __version__
+from disfruta.abi import abi_of, error_selectors
 from disfruta.deployment import ContractRecord, Deployment
-from disfruta.governance.export import EXPORTED, build_manifest, export_abis, load_manifest, write_manifest
+from disfruta.governance.export import (
+    EXPORTED,
+    EXTERNAL,
+    build_manifest,
+    export_abis,
+    external_contract_types,
+    load_manifest,
+    write_manifest,
+)
+from eth_utils import function_signature_to_4byte_selector
 from ethpm_types import PackageManifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +39,7 @@ def record(network: str = "sepolia") -> Deployment:
 
 def test_export_abis__one_plain_abi_per_contract(project, tmp_path):
     paths = export_abis(project, tmp_path)
-    assert [p.stem for p in paths] == list(EXPORTED)
+    assert [p.stem for p in paths] == [*EXPORTED, *EXTERNAL]
     factory = json.loads((tmp_path / "LoanFactory.json").read_text())
     assert {e["name"] for e in factory if e["type"] == "event"} >= {"LoanCreated", "RateSet", "RoleGranted", "Upgraded"}
     timelock = json.loads((tmp_path / "DisfrutaTimelock.json").read_text())
@@ -56,7 +66,40 @@ def test_committed_abis_and_manifest__match_the_compiled_contracts(project, tmp_
         assert committed.exists() and json.loads(committed.read_text()) == json.loads(path.read_text()), \
             f"abi/{path.name} {STALE}"
     shipped = load_manifest(ROOT / "sdk" / "disfruta" / "data" / "manifest.json")
+    external = external_contract_types(project)
+    assert set(EXTERNAL) <= set(shipped.contract_types), f"manifest {STALE}"
     for name, contract_type in shipped.contract_types.items():
-        assert contract_type.abi == project.get_contract(name).contract_type.abi, f"manifest {name} ABI {STALE}"
-        assert contract_type.runtime_bytecode == project.get_contract(name).contract_type.runtime_bytecode, \
-            f"manifest {name} bytecode {STALE}"
+        source = external[name] if name in external else project.get_contract(name).contract_type
+        assert contract_type.abi == source.abi, f"manifest {name} ABI {STALE}"
+        assert contract_type.runtime_bytecode == source.runtime_bytecode, f"manifest {name} bytecode {STALE}"
+
+
+# Mocks that only tests and benchmarks deploy: their own errors need not ship.
+TEST_ONLY = ("PushLoopLoan",)
+
+
+def test_manifest__decodes_every_custom_error_of_the_deployed_contracts(project):
+    """`disfruta.errors.decode_revert` is the one revert decoder, governance's included: every custom error of every
+    contract (OpenZeppelin's AccessControl, UUPS, ERC-1967 and TimelockController errors among them) is in the
+    packaged manifest with the same selector and inputs."""
+    shipped = error_selectors()
+    names = {item["name"] for item in shipped.values()}
+    for name in project.contracts.keys():
+        if name in TEST_ONLY:
+            continue
+        for err in project.contracts[name].errors:
+            selector = function_signature_to_4byte_selector(err.selector)
+            assert selector in shipped and shipped[selector]["name"] == err.name, \
+                f"{name}.{err.name} missing from the manifest: {STALE}"
+    for name in ("TimelockUnexpectedOperationState", "TimelockUnexecutedPredecessor", "TimelockInsufficientDelay",
+                 "AccessControlUnauthorizedAccount", "UUPSUnauthorizedCallContext", "UUPSUnsupportedProxiableUUID",
+                 "ERC1967InvalidImplementation", "ERC1967NonPayable", "InvalidInitialization", "EnforcedPause"):
+        assert name in names, name
+
+
+def test_manifest__market_token_and_multicall3_abis_for_the_core():
+    erc20 = {item["name"] for item in abi_of("IERC20Metadata") if item["type"] == "function"}
+    assert erc20 == {"name", "symbol", "decimals", "totalSupply", "balanceOf", "allowance", "approve", "transfer",
+                     "transferFrom"}
+    multicall = {item["name"] for item in abi_of("Multicall3") if item["type"] == "function"}
+    assert {"aggregate3", "aggregate3Value", "tryAggregate", "getCurrentBlockTimestamp", "getBlockNumber"} <= multicall

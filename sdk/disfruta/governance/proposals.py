@@ -27,11 +27,11 @@ from hexbytes import HexBytes
 from web3.exceptions import Web3Exception
 
 from disfruta.deployment import Deployment
+from disfruta.errors import decode_exception
 from disfruta.governance.actions import UpgradePlan, call
 from disfruta.governance.errors import ProposalError
 from disfruta.governance.layout import StorageLayout
 from disfruta.governance.records import refresh_implementation
-from disfruta.governance.reverts import describe_revert
 from disfruta.governance.safe import SafeTransaction, execute_safe_transaction, safe_state
 from disfruta.governance.timelock import (
     Call,
@@ -196,7 +196,7 @@ def _simulate(sender: str, c: Call) -> None:
         chain.provider.web3.eth.call({"from": sender, "to": c.target, "data": c.data, "value": c.value})
     except (Web3Exception, ValueError) as exc:  # web3's ContractLogicError carries the revert data
         raise ProposalError(f"{c.description or c.target} would revert when {sender} makes it: "
-                            f"{describe_revert(exc)}") from exc
+                            f"{decode_exception(exc)}") from exc
 
 
 # ------------------------------------------------------------------------------------------------ sign

@@ -27,6 +27,7 @@ from safe_eth.safe.safe_signature import SafeSignature
 from safe_eth.safe.safe_tx import SafeTx
 from web3.exceptions import Web3Exception
 
+from disfruta.errors import decode_exception
 from disfruta.governance.errors import DeploymentError, ProposalError
 
 if TYPE_CHECKING:
@@ -234,8 +235,6 @@ def execute_safe_transaction(safe: ContractInstance, tx: SafeTransaction, sender
     succeed when the Safe makes it (a clear error instead of the Safe's bare ``GS013``)."""
     from ape import chain
 
-    from disfruta.governance.reverts import describe_revert
-
     state = safe_state(safe)
     if tx.nonce != state.nonce:
         raise ProposalError(f"Safe transaction nonce {tx.nonce} but the Safe is at nonce {state.nonce}"
@@ -250,7 +249,7 @@ def execute_safe_transaction(safe: ContractInstance, tx: SafeTransaction, sender
     try:
         chain.provider.web3.eth.call({"from": tx.safe, "to": tx.to, "data": tx.data, "value": tx.value})
     except (Web3Exception, ValueError) as exc:  # web3's ContractLogicError carries the revert data
-        raise ProposalError(f"the Safe's call to {tx.to} would revert: {describe_revert(exc)}") from exc
+        raise ProposalError(f"the Safe's call to {tx.to} would revert: {decode_exception(exc)}") from exc
     receipt = safe.execTransaction(tx.to, tx.value, tx.data, tx.operation, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS,
                                    tx.packed_signatures(), sender=sender)
     tx.executed_in = receipt.txn_hash
