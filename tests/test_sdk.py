@@ -319,9 +319,10 @@ def test_send__nonce_taken_by_another_sender_of_the_key__recovers(client, chain,
     me = client.as_account(key)
     me.pool.deposit(10 * unit)  # the nonce manager now counts this sender locally
     other = Disfruta.from_web3(client.rpc.w3, client.deployment, account=key)  # a second process with the key
-    other.pool.deposit(10 * unit)
-    me.pool.deposit(10 * unit)  # its counted nonce is taken: resynchronises and sends
-    assert client.pool.balance(key.address) == 30 * unit
+    other.pool.deposit(7 * unit)
+    me.pool.deposit(10 * unit)  # its counted nonce is taken (by a different transaction): recounts and sends
+    assert client.pool.balance(key.address) == 27 * unit
+    assert len(client.events.get(["Deposited"], address=client.pool.address)) == 3
 
 
 def test_send__answer_lost__sent_once(client, chain, market, onboard, unit, monkeypatch):
@@ -401,7 +402,7 @@ def test_to_units__too_many_decimals_or_not_a_number__value_error(client):
 
 
 def test_connect__wrong_chain__configuration_error(chain, deployment):
-    other = Deployment.from_dict({**{"chain_id": deployment.chain_id + 1, "block": 0},
-                                  "contracts": dict(deployment.contracts)})
+    other = Deployment.from_dict({"chain_id": deployment.chain_id + 1, "block": 0,
+                                  "contracts": {n: deployment.address(n) for n in deployment.contracts}})
     with pytest.raises(errors.ConfigurationError, match="on chain"):
         Disfruta.from_web3(chain.provider.web3, other)

@@ -73,10 +73,9 @@ class Reader:
 
     @property
     def uses_multicall(self) -> bool:
-        if self._available is None:
-            code = self.rpc.request("eth_getCode", [self.multicall, "latest"])
-            self._available = code not in (None, "0x", "0x0", "")
-        return bool(self._available)
+        """Whether Multicall3 answers on this chain; until the first read, assumed (that read finds out for free:
+        a call to an address without code returns no data)."""
+        return self._available is not False
 
     def read(self, calls: Sequence[Call], block: BlockId = "latest", *,
              allow_failure: bool = False) -> list[Any]:
@@ -85,17 +84,18 @@ class Reader:
     def read_at(self, calls: Sequence[Call], block: BlockId = "latest", *,
                 allow_failure: bool = False) -> tuple[list[Any], BlockInfo]:
         """The calls' results and the block they were read at (number and timestamp), in one round trip."""
-        if self.uses_multicall:
-            results, info = self._multicall(calls, block)
-        else:
-            results, info = self._batch(calls, block)
+        results_info = self._multicall(calls, block) if self.uses_multicall else None
+        if results_info is None:
+            results_info = self._batch(calls, block)
+        results, info = results_info
         if not allow_failure:
             for r in results:
                 if isinstance(r, DisfrutaError):
                     raise r
         return results, info
 
-    def _multicall(self, calls: Sequence[Call], block: BlockId) -> tuple[list[Any], BlockInfo]:
+    def _multicall(self, calls: Sequence[Call], block: BlockId) -> tuple[list[Any], BlockInfo] | None:
+        """The results, or ``None`` when there is no Multicall3 at its address (then never tried again)."""
         assert self.multicall is not None
         head = [Call(self.multicall, _NUMBER), Call(self.multicall, _TIMESTAMP)]
         chunks = [list(calls[i:i + self.chunk]) for i in range(0, len(calls), self.chunk)] or [[]]
@@ -104,6 +104,10 @@ class Reader:
             {"to": self.multicall, "data": hexdata(_AGGREGATE3.encode(
                 [(c.target, True, c.data) for c in chunk]))}, block_param(block)]) for chunk in chunks]
         answers = self.rpc.batch(requests)
+        if any(unhex(a) == b"" for a in answers):
+            self._available = False
+            return None
+        self._available = True
         results: list[Any] = []
         for chunk, answer in zip(chunks, answers, strict=True):
             for call, item in zip(chunk, _AGGREGATE3.decode(unhex(answer)), strict=True):

@@ -261,7 +261,7 @@ class LoansAPI(Generic[R]):
         (sched, position), now = self._s.core.read_at(
             [Call(address, LOAN.function("schedule")), Call(address, LOAN.function("position"))], block)
         pos = decode_struct(LoanPosition, position)
-        due_dates, interests, principals = sched["dueDates"], sched["interest"], sched["principal"]
+        due_dates, interests, principals = sched["dueDates"], sched["interestParts"], sched["principalParts"]
         out, cumulative = [], 0
         for i, (due, interest, principal) in enumerate(zip(due_dates, interests, principals, strict=True)):
             cumulative += interest + principal
