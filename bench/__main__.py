@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _gas_and_scale(only: set[str], results: dict[str, Any], log: Callable[[str], None]) -> None:
-    from disfruta.deploy import MarketParams
+    from disfruta.governance.market import MarketParams
 
     from bench.gas import measure_gas
     from bench.market import deploy_markets

@@ -49,8 +49,8 @@ class _Modules(Generic[R]):
     """The sub-APIs over one session (a waiting one for the client, a pipelined one inside a batch)."""
 
     def _attach(self, session: BaseSession[R], shared: _Shared) -> None:
-        self.session = session
-        self.core = session.core
+        self.session: BaseSession[R] = session
+        self.core: Core = session.core
         self.token: TokenAPI[R] = TokenAPI(session, session.core.address("asset"))
         self.loans: LoansAPI[R] = LoansAPI(session, self.token, shared.loan_addresses, shared.lock)
         self.pool: PoolAPI[R] = PoolAPI(session, self.token, self.loans)
@@ -153,7 +153,7 @@ class Disfruta(_Modules[Receipt]):
 
     # ------------------------------------------------------------------------------------------- units
 
-    def to_units(self, amount: int | float | str | Decimal) -> int:
+    def to_units(self, amount: float | str | Decimal) -> int:
         """Whole tokens (``"12.5"``) to integer token units; refuses more decimals than the token has."""
         try:
             value = Decimal(str(amount)) * (Decimal(10) ** self.decimals)

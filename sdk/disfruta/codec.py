@@ -15,10 +15,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import lru_cache
-from typing import Any, Mapping, Sequence, TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -106,7 +107,7 @@ def encode_struct(value: Any, components: Sequence[Mapping[str, Any]]) -> tuple[
     raise CodecError(f"cannot encode {type(value).__name__} as a struct of {', '.join(names)}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
@@ -228,7 +229,7 @@ class ContractCodec:
         return tuple(self.function(function).inputs[index]["components"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def codec_for(name: str) -> ContractCodec:
     """The codec of a packaged contract ABI (``"Loan"``, ``"LendingPool"``, ``"IERC20Metadata"`` …), cached."""
     return ContractCodec(name, abi_of(name))

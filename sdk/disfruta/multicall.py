@@ -8,29 +8,17 @@ one JSON-RPC batch of ``eth_call`` at one block number.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
-from disfruta.codec import ContractCodec, Function, hexdata, unhex
+from disfruta.codec import Function, codec_for, hexdata, unhex
 from disfruta.errors import DisfrutaError, decode_revert
 from disfruta.rpc import Request, Rpc, RpcError
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 
-# The three Multicall3 functions the SDK uses (an interface description: the deployed contract is Multicall3's own).
-_MULTICALL3_ABI = [
-    {"type": "function", "name": "aggregate3", "stateMutability": "payable",
-     "inputs": [{"name": "calls", "type": "tuple[]", "components": [
-         {"name": "target", "type": "address"}, {"name": "allowFailure", "type": "bool"},
-         {"name": "callData", "type": "bytes"}]}],
-     "outputs": [{"name": "returnData", "type": "tuple[]", "components": [
-         {"name": "success", "type": "bool"}, {"name": "returnData", "type": "bytes"}]}]},
-    {"type": "function", "name": "getCurrentBlockTimestamp", "stateMutability": "view", "inputs": [],
-     "outputs": [{"name": "timestamp", "type": "uint256"}]},
-    {"type": "function", "name": "getBlockNumber", "stateMutability": "view", "inputs": [],
-     "outputs": [{"name": "blockNumber", "type": "uint256"}]},
-]
-MULTICALL3 = ContractCodec("Multicall3", _MULTICALL3_ABI)
+MULTICALL3 = codec_for("Multicall3")  # its ABI ships in the package manifest
 _AGGREGATE3 = MULTICALL3.function("aggregate3")
 _TIMESTAMP = MULTICALL3.function("getCurrentBlockTimestamp")
 _NUMBER = MULTICALL3.function("getBlockNumber")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from web3 import Web3
 
@@ -97,7 +98,7 @@ class Rpc:
                 return [exc]
         methods = ",".join(sorted({r.method for r in requests}))
         responses = self._with_retries(
-            methods, lambda: self.provider.make_batch_request([(r.method, list(r.params)) for r in requests]),  # type: ignore[arg-type,misc]
+            methods, lambda: self.provider.make_batch_request([(r.method, list(r.params)) for r in requests]),  # type: ignore[arg-type,misc,attr-defined]
             calls=len(requests))
         if not isinstance(responses, list):  # the node refused the whole batch
             _result(methods, responses)

@@ -10,7 +10,8 @@ and one the timestamps of the blocks involved.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Generic
+from collections.abc import Callable
+from typing import Any, Generic
 
 from eth_utils import to_canonical_address, to_checksum_address
 
@@ -33,18 +34,18 @@ def _topic(address: str) -> str:
 
 class LendersAPI(Generic[R]):
     def __init__(self, session: BaseSession[R], loans: LoansAPI[R], pool: PoolAPI[R]) -> None:
-        self._s = session
-        self._loans = loans
-        self._pool = pool
+        self._s: BaseSession[R] = session
+        self._loans: LoansAPI[R] = loans
+        self._pool: PoolAPI[R] = pool
 
     def _events(self, lender: str, to_block: int) -> list[Event]:
         core = self._s.core
         me = _topic(lender)
         start = block_param(core.deployment.block)
-        queries = [(["LoanFunded", "Refunded"], [me]), (["Claimed"], [me]), (["Transfer"], [None, me]),
-                   (["Transfer"], [me])]
+        queries: list[tuple[list[str], list[str | None]]] = [
+            (["LoanFunded", "Refunded"], [me]), (["Claimed"], [me]), (["Transfer"], [None, me]), (["Transfer"], [me])]
         requests = [Request("eth_getLogs", [{"fromBlock": start, "toBlock": hex(to_block),
-                                             "topics": [core.topics_of(names), *topics]}]) for names, topics in queries]
+                                             "topics": [core.topics_of(names), *extra]}]) for names, extra in queries]
         logs = [log for answer in core.rpc.batch(requests) for log in answer]
         seen: set[tuple[str, int]] = set()
         unique = []
@@ -140,8 +141,8 @@ class LendersAPI(Generic[R]):
 
 class BorrowersAPI(Generic[R]):
     def __init__(self, session: BaseSession[R], loans: LoansAPI[R]) -> None:
-        self._s = session
-        self._loans = loans
+        self._s: BaseSession[R] = session
+        self._loans: LoansAPI[R] = loans
 
     def loans(self, borrower: str, block: BlockId = "latest") -> list[LoanInfo]:
         """Every loan ``borrower`` applied for, oldest first (from the factory's events; one more round trip)."""

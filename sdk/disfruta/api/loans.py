@@ -8,8 +8,10 @@ same call, falling back to reading it first if the check fails.
 
 from __future__ import annotations
 
+import builtins
 import threading
-from typing import Any, Generic, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Generic
 
 import rlp
 from eth_utils import keccak, to_canonical_address, to_checksum_address
@@ -59,8 +61,8 @@ class LoansAPI(Generic[R]):
 
     def __init__(self, session: BaseSession[R], token: TokenAPI[R], addresses: dict[int, str],
                  lock: threading.Lock) -> None:
-        self._s = session
-        self._token = token
+        self._s: BaseSession[R] = session
+        self._token: TokenAPI[R] = token
         self.factory = session.core.address("LoanFactory")
         self._addresses = addresses  # shared by every view of the client: loan id → address (never changes)
         self._lock = lock
@@ -118,7 +120,7 @@ class LoansAPI(Generic[R]):
             raise UnknownLoan(f"there is no loan #{loan}")
         return rows[loan]
 
-    def many(self, loans: Sequence[Loan], block: BlockId = "latest") -> list[LoanInfo]:
+    def many(self, loans: Sequence[Loan], block: BlockId = "latest") -> builtins.list[LoanInfo]:
         """Several loans in one round trip (ids or addresses), in the order given."""
         ids = [x for x in loans if isinstance(x, int)]
         by_id, _ = self._rows_by_id(ids, block) if ids else ({}, None)
@@ -143,7 +145,7 @@ class LoansAPI(Generic[R]):
               verify: bool) -> tuple[dict[int, LoanInfo], dict[int, str], BlockInfo]:
         """Rows by key; with ``verify`` the keys are loan ids, checked against ``factory.loans(id)``, and the ids
         whose address was guessed wrong come back with their real address."""
-        calls: list[Call] = []
+        calls: builtins.list[Call] = []
         for key, address in targets.items():
             if verify:
                 calls.append(Call(self.factory, FACTORY.function("loans"), (key,)))
@@ -211,7 +213,7 @@ class LoansAPI(Generic[R]):
                     and (purpose is None or x.purpose == _purpose_name(purpose))
                     and (who is None or x.borrower == who))
 
-        items: list[LoanInfo] = []
+        items: builtins.list[LoanInfo] = []
         next_id, window = start, limit
         while next_id >= 1 and len(items) < limit:
             ids = list(range(next_id, max(0, next_id - window), -1))
@@ -254,7 +256,7 @@ class LoansAPI(Generic[R]):
         return int(self._s.core.call(self.address(loan), "Loan", "claimable", to_checksum_address(lender),
                                      block=block))
 
-    def schedule(self, loan: Loan, block: BlockId = "latest") -> list[Installment]:
+    def schedule(self, loan: Loan, block: BlockId = "latest") -> builtins.list[Installment]:
         """The amortization schedule, each installment marked paid (covered by what was paid toward the schedule)
         or late (its due date passed uncovered): one round trip."""
         address = self.address(loan)
@@ -337,7 +339,7 @@ class LoansAPI(Generic[R]):
         """Claims this account's share of the repayments received so far into the wallet."""
         return self._loan_tx(loan, "claim")
 
-    def claim_all(self, loans: Sequence[Loan] | None = None) -> list[R]:
+    def claim_all(self, loans: Sequence[Loan] | None = None) -> builtins.list[R]:
         """Claims from every loan with something claimable (by default the loans this account holds notes in)."""
         me = self._s.address
         targets = [self.address(x) for x in loans] if loans is not None else self.held_by(me)
@@ -347,7 +349,7 @@ class LoansAPI(Generic[R]):
         return [self._s.send(TxCall(a, LOAN.function("claim"))) for a, amt in zip(targets, amounts, strict=True)
                 if amt > 0]
 
-    def held_by(self, holder: str) -> list[str]:
+    def held_by(self, holder: str) -> builtins.list[str]:
         """The loans ``holder`` ever received notes of (from the note transfer events: one round trip, plus one to
         keep only this market's loans)."""
         holder = to_checksum_address(holder)

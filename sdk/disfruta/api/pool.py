@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Generic, Sequence
+from collections.abc import Sequence
+from typing import Generic
 
 from eth_utils import to_checksum_address
 
@@ -19,9 +20,9 @@ POOL = codec_for("LendingPool")
 
 class PoolAPI(Generic[R]):
     def __init__(self, session: BaseSession[R], token: TokenAPI[R], loans: LoansAPI[R]) -> None:
-        self._s = session
-        self._token = token
-        self._loans = loans
+        self._s: BaseSession[R] = session
+        self._token: TokenAPI[R] = token
+        self._loans: LoansAPI[R] = loans
         self.address = session.core.address("LendingPool")
 
     # ------------------------------------------------------------------------------------------- reads

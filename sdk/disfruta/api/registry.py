@@ -27,7 +27,7 @@ def _reason(reason: str | bytes) -> bytes:
 
 class RegistryAPI(Generic[R]):
     def __init__(self, session: BaseSession[R]) -> None:
-        self._s = session
+        self._s: BaseSession[R] = session
         self.address = session.core.address("UserRegistry")
 
     # ------------------------------------------------------------------------------------------- reads

@@ -7,7 +7,8 @@ batch ends. The sub-APIs are generic in that result type, so both are typed.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address

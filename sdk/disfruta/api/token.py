@@ -17,7 +17,7 @@ ERC20 = codec_for("IERC20Metadata")
 
 class TokenAPI(Generic[R]):
     def __init__(self, session: BaseSession[R], address: str) -> None:
-        self._s = session
+        self._s: BaseSession[R] = session
         self.address = to_checksum_address(address)
 
     def balance(self, owner: str, block: BlockId = "latest") -> int:

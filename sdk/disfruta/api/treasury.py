@@ -18,8 +18,8 @@ ORIGINATION, SERVICING = 0, 1  # ITreasury.FeeType
 
 class TreasuryAPI(Generic[R]):
     def __init__(self, session: BaseSession[R], token: TokenAPI[R]) -> None:
-        self._s = session
-        self._token = token
+        self._s: BaseSession[R] = session
+        self._token: TokenAPI[R] = token
         self.address = session.core.address("Treasury")
 
     def info(self, block: BlockId = "latest") -> TreasuryInfo:
