@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic
+from typing import Generic, NamedTuple
 
 from eth_utils import to_checksum_address
 
@@ -16,6 +16,11 @@ from disfruta.tx import TxCall
 
 REGISTRY = codec_for("UserRegistry")
 USER_STATUS = ("none", "pending", "verified", "revoked")
+
+
+class Nonces(NamedTuple):
+    kyc: int
+    credit: int
 
 
 def _reason(reason: str | bytes) -> bytes:
@@ -45,10 +50,10 @@ class RegistryAPI(Generic[R]):
                         borrow_limit=u.borrow_limit, credit_valid_until=u.credit_valid_until,
                         is_verified_lender=lender, is_verified_borrower=borrower)
 
-    def nonces(self, address: str, block: BlockId = "latest") -> tuple[int, int]:
-        """(KYC nonce, credit nonce): what the next attestations must carry."""
+    def nonces(self, address: str, block: BlockId = "latest") -> Nonces:
+        """What the next KYC and credit attestations for ``address`` must carry."""
         n = self._s.core.call(self.address, "UserRegistry", "nonces", to_checksum_address(address), block=block)
-        return int(n["kycNonce"]), int(n["creditNonce"])
+        return Nonces(kyc=int(n["kycNonce"]), credit=int(n["creditNonce"]))
 
     def is_signer(self, address: str, block: BlockId = "latest") -> bool:
         return bool(self._s.core.call(self.address, "UserRegistry", "isSigner", to_checksum_address(address),
