@@ -29,7 +29,7 @@ def service(market, chain, admin):
 
 
 def test_oracle_process__sign_in_kyc_credit__borrower_verified_on_chain(service, market, chain, stranger):
-    client = Disfruta(chain.provider.web3, Deployment.from_dict({"chain_id": chain.chain_id, "contracts": {
+    client = Disfruta.from_web3(chain.provider.web3, Deployment.from_dict({"chain_id": chain.chain_id, "contracts": {
         "UserRegistry": market.registry.address, "LoanFactory": market.factory.address,
         "Treasury": market.treasury.address, "LendingPool": market.pool.address, "asset": market.asset.address}}))
     oracle = OracleClient(service.url)
@@ -43,9 +43,9 @@ def test_oracle_process__sign_in_kyc_credit__borrower_verified_on_chain(service,
     kyc = oracle.kyc_attestation(session)
     assessment = oracle.assess(session, APPLICANT)
     assert assessment.decision == "approved" and assessment.credit is not None and len(assessment.reasons) <= 4
-    client.as_account(stranger.address).register_with_attestations(
+    client.as_account(stranger.address).registry.submit_attestations(
         kyc.attestation, kyc.signature, kyc.signer, assessment.credit.attestation, assessment.credit.signature)
-    user = client.user(wallet.address)
+    user = client.registry.user(wallet.address)
     assert user.is_verified_borrower and user.grade == Grade.parse(assessment.grade)
     assert user.borrow_limit == assessment.borrow_limit
 
