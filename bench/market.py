@@ -15,7 +15,7 @@ from typing import Any
 
 import eth_abi
 from disfruta.attestations import CreditAttestation, KycAttestation, Role, sign_attestation
-from disfruta.deploy import MarketParams, deploy_market
+from disfruta.governance.market import MarketParams, deploy_market
 from disfruta.deployment import Deployment
 from eth_account import Account
 from eth_account.signers.local import LocalAccount

@@ -21,7 +21,7 @@ from typing import Any
 import requests
 from disfruta.attestations import Role
 from disfruta.client import Disfruta
-from disfruta.deploy import MarketParams
+from disfruta.governance.market import MarketParams
 from disfruta.models import AutoInvestCriteria
 from eth_account import Account
 from eth_account.signers.local import LocalAccount

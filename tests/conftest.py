@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, settings
 
 from disfruta.attestations import CreditAttestation, KycAttestation, Role, sign_attestation
-from disfruta.deploy import Market, deploy_market, deploy_proxy
+from disfruta.governance.market import MULTICALL3_ADDRESS, Market, deploy_market, deploy_proxy, ensure_multicall3
 
 settings.register_profile(
     "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -27,6 +27,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 DAY = 86_400
 YEAR = 365 * DAY
+
+
+@pytest.fixture(scope="session", autouse=True)
+def multicall3(chain) -> str:
+    """Multicall3 at its canonical address, as on public chains (the SDK batches its reads through it)."""
+    ensure_multicall3(chain.provider)
+    return MULTICALL3_ADDRESS
 
 
 @pytest.fixture(scope="session")

@@ -113,7 +113,7 @@ def test_deposit_with_permit__signed_by_lender__no_approve_needed(pool, market, 
 
 def test_deposit__fee_on_transfer_token__reverts(project, admin, lender):
     fee_token = admin.deploy(project.MockFeeOnTransferToken)
-    from disfruta.deploy import deploy_market
+    from disfruta.governance.market import deploy_market
 
     m = deploy_market(project, admin, fee_token)
     fee_token.mint(lender, 1_000, sender=lender)

@@ -8,7 +8,7 @@ import pytest
 from eth_utils import keccak
 
 from disfruta.attestations import Role
-from disfruta.deploy import MarketParams, deploy_proxy
+from disfruta.governance.market import MarketParams, deploy_proxy
 
 from conftest import DAY, Status, loan_config, reverts
 

@@ -10,7 +10,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from disfruta.deploy import deploy_proxy
+from disfruta.governance.market import deploy_proxy
 
 from conftest import DAY, MAX_UINT, PERIOD, FeeType, Status, reverts
 

@@ -128,7 +128,7 @@ def node(port: int, block_time: int | None) -> NoReturn:
 @pass_ctx
 def deploy(ctx: Context, out: str | None, owners: str | None, threshold: int) -> None:
     """Deploy a market with its timelock and Safe; write the deployment file."""
-    from disfruta.deployer import deploy_from_cli
+    from disfruta.governance.deployment import deploy_from_cli
 
     path = Path(out or ctx.deployment)
     record = deploy_from_cli(ctx.network, path, owners.split(",") if owners else None, threshold)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ape
 import pytest
+from ape_ethereum.multicall.constants import MULTICALL3_CODE
 from conftest import YEAR, reverts
 from disfruta.deployment import PROXIES, Deployment
 from disfruta.governance import ProposalError
 from disfruta.governance.actions import pause, remove_signer
 from disfruta.governance.deployment import candidates
+from disfruta.governance.market import MULTICALL3_ADDRESS, ensure_multicall3
 from disfruta.governance.proposals import execute_proposal, propose_guardian
 from disfruta.governance.records import implementation_address, storage_layout
 from disfruta.governance.roles import ROLES, Assignment, audit_roles, holders_from_events, role_id
@@ -181,3 +183,15 @@ def test_initialize__twice_or_on_implementation__reverts_for_all_four(gov, admin
         for target in (proxy, market.implementations[name]):
             with reverts(target.InvalidInitialization):
                 target.initialize(*args[name], sender=stranger)
+
+
+# ------------------------------------------------------------------------------------------------ Multicall3
+
+
+def test_local_deploy__multicall3_at_its_canonical_address(gov, chain):
+    code = bytes(HexBytes(MULTICALL3_CODE))
+    assert bytes(chain.provider.web3.eth.get_code(MULTICALL3_ADDRESS)) == code
+    assert ensure_multicall3(chain.provider) is False  # already there: left alone
+    chain.provider.make_request("anvil_setCode", [MULTICALL3_ADDRESS, "0x"])
+    assert ensure_multicall3(chain.provider.web3) is True  # a Web3 works too
+    assert bytes(chain.provider.web3.eth.get_code(MULTICALL3_ADDRESS)) == code

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from disfruta.deploy import Market, deploy_market
+from disfruta.governance.market import Market, deploy_market
 
 from conftest import onboard_user
 

@@ -24,7 +24,7 @@ import ape
 import pytest
 from conftest import DAY, YEAR, Status, reverts
 from disfruta.attestations import CreditAttestation, KycAttestation, Role, sign_attestation
-from disfruta.deploy import deploy_proxy
+from disfruta.governance.market import deploy_proxy
 from eth_utils import keccak
 
 from .conftest import make_loan_in, verify

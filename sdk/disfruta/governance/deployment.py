@@ -1,4 +1,6 @@
-"""A governed deployment: the market behind UUPS proxies, a 48-hour timelock that holds every admin role, the Safe
+"""Deploy code of a governed market (the plain market it builds on is `disfruta.governance.market`).
+
+A governed deployment: the market behind UUPS proxies, a 48-hour timelock that holds every admin role, the Safe
 as proposer, canceller and guardian, operators for the day-to-day roles, and a deployer left with nothing.
 
 Executors. By default anyone may execute a ready operation (``EXECUTOR_ROLE`` for ``address(0)``, as OpenZeppelin
@@ -10,6 +12,10 @@ for teams that want to choose the moment of execution; the governance scripts ha
 >>> deployed = deploy_governed_market(project, deployer, GovernanceConfig(safe_owners=owners, safe_threshold=2),
 ...                                   local=True)                                      # doctest: +SKIP
 >>> deployed.record.save(Path("deployments/local.json"))                               # doctest: +SKIP
+
+On a local chain the deployment also puts Multicall3 at its canonical address (`ensure_multicall3`), as public chains
+have it. `deploy_from_cli` is ``disfruta deploy`` (local chains); ``ape run deploy`` (`deploy_to_file`) deploys
+anywhere.
 """
 
 from __future__ import annotations
@@ -18,14 +24,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 
-from disfruta.deploy import Market, MarketParams, deploy_market
 from disfruta.deployment import PROXIES, ContractRecord, Deployment, network_file_name
+from disfruta.errors import ConfigurationError
 from disfruta.governance.errors import DeploymentError
 from disfruta.governance.layout import layouts_of
+from disfruta.governance.market import LOCAL_CHAIN_IDS, Market, MarketParams, deploy_market, ensure_multicall3
 from disfruta.governance.records import code_version, git_revision
 from disfruta.governance.roles import Assignment, hand_over, verify_roles
 from disfruta.governance.safe import SafeInfrastructure, deploy_safe, deploy_safe_infrastructure, safe_at, safe_state
@@ -91,6 +98,8 @@ def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config
     from ape import chain
 
     config.validate(local)
+    if local:
+        ensure_multicall3(chain.provider)
     start_block = chain.blocks.height + 1
     safe_extra: dict[str, str] = {}
     if config.safe:
@@ -188,3 +197,28 @@ def deploy_to_file(project: ProjectManager, deployer: AccountAPI, config: Govern
         raise DeploymentError(f"{path} exists: a deployment on {network.name} is already recorded; move it away first")
     deployed = deploy_governed_market(project, deployer, config, local=network.is_local, network=network.name)
     return deployed, deployed.record.save(path)
+
+
+def deploy_from_cli(network: str, out: Path, owners: list[str] | None, threshold: int,
+                    oracle_signers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``disfruta deploy``: the governed deployment (Safe + 48 h timelock, Multicall3) of a market on a local chain
+    (``network``: an RPC URL or an ape network choice), recorded in ``out``. Other networks go through
+    ``ape run deploy``, which takes the Safe's and the token's addresses and a real deployer account."""
+    import ape
+    from ape.logging import logger
+
+    logger.set_level("ERROR")
+    with ape.networks.parse_network_choice(network) as provider:
+        if provider.chain_id not in LOCAL_CHAIN_IDS:
+            raise ConfigurationError(
+                f"chain {provider.chain_id} is not a local chain: deploy with `ape run deploy --network {network}` "
+                "and the Safe's and the token's addresses")
+        dev = ape.accounts.test_accounts
+        safe_owners = tuple(owners) if owners else tuple(a.address for a in dev[1:4])
+        if not 1 <= threshold <= len(safe_owners):
+            raise ConfigurationError(f"threshold must be 1 … {len(safe_owners)}, got {threshold}")
+        deployed = deploy_governed_market(
+            ape.project, dev[0], GovernanceConfig(safe_owners=safe_owners, safe_threshold=threshold,
+                                                  oracle_signers=oracle_signers), local=True)
+        deployed.record.save(out)
+        return {"chain_id": provider.chain_id, "file": str(out), "contracts": deployed.record.addresses}

@@ -1,16 +1,22 @@
-"""Deployment helpers shared by the demo, the tests and the governance deploy script.
+"""A plain market, as the tests, the benchmarks and the governed deployment (`disfruta.governance.deployment`) deploy
+it through ape, and Multicall3 at its canonical address on a local chain.
 
 `deploy_market` deploys one market (one ERC-20 asset): the registry, factory and treasury behind UUPS proxies, the
 Loan implementation (whose immutables hold the market's fee and timing configuration), and the stateless calculator,
-then wires them together. Every role starts with ``admin``; the governance deploy script then hands the admin roles
-to the timelock and the guardian role to the Safe.
+then wires them together. Every role starts with ``admin``; the governed deployment then hands the admin roles to
+the timelock and the guardian role to the Safe.
+
+`ensure_multicall3` puts Multicall3 at 0xcA11bde05977b3631167028862bE2a173976CA11 on a local chain, where public chains
+have it, so the SDK's batched reads work the same everywhere.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from disfruta.governance.errors import DeploymentError
 from disfruta.grades import Grade
 
 DAY = 86_400
@@ -38,6 +44,8 @@ class LoanConfig:
     drawdown_window: int = 30 * DAY
 
     def as_tuple(self, factory: str, registry: str, treasury: str, asset: str, pool: str, unit: int) -> tuple[Any, ...]:
+        # Hand-written, in the order of `ILoan.Config` (the Loan constructor's argument): to be replaced by the struct
+        # codec (`disfruta.codec`), which builds the tuple by field name from the ABI.
         return (
             factory, registry, treasury, asset, pool,
             self.servicing_fee_bps, self.late_fee_bps, self.late_fee_min_tokens * unit, self.min_note_tokens * unit,
@@ -63,6 +71,7 @@ class MarketParams:
     loan: LoanConfig = field(default_factory=LoanConfig)
 
     def limits(self, unit: int) -> tuple[int, int, int, int, int, int]:
+        # Hand-written in the order of `ILoanFactory.Limits`; to be built by `disfruta.codec` by field name.
         return (
             self.min_amount_tokens * unit, self.max_amount_tokens * unit, self.min_term_months,
             self.max_term_months, self.min_funding_period, self.max_funding_period,
@@ -149,3 +158,45 @@ def deploy_market(
             "LendingPool": pool_impl,
         },
     )
+
+
+# ------------------------------------------------------------------------------------------------ Multicall3
+
+MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
+LOCAL_CHAIN_IDS = (31337, 1337)
+_SET_CODE = ("anvil_setCode", "hardhat_setCode")  # anvil answers both; hardhat only the second
+
+log = logging.getLogger(__name__)
+
+
+def ensure_multicall3(provider_or_web3: Any) -> bool:
+    """Puts Multicall3's runtime code (the one ape ships) at its canonical address on a local chain that has no code
+    there yet; returns whether it did. ``provider_or_web3``: an ape provider (``chain.provider``) or a ``Web3``.
+
+    A chain that already has code there is left alone; a non-local chain without Multicall3 is only logged (the
+    SDK's batched reads will say so), never written to."""
+    from ape_ethereum.multicall.constants import MULTICALL3_CODE
+    from hexbytes import HexBytes
+
+    w3 = getattr(provider_or_web3, "web3", provider_or_web3)
+    if bytes(w3.eth.get_code(MULTICALL3_ADDRESS)):
+        return False
+    network = getattr(provider_or_web3, "network", None)
+    chain_id = int(w3.eth.chain_id)
+    if chain_id not in LOCAL_CHAIN_IDS and not getattr(network, "is_local", False):
+        log.warning("chain %s has no Multicall3 at %s and is not a local chain: not deploying it", chain_id,
+                    MULTICALL3_ADDRESS)
+        return False
+    code = HexBytes(MULTICALL3_CODE).to_0x_hex()
+    errors = []
+    for method in _SET_CODE:
+        answer = w3.provider.make_request(method, [MULTICALL3_ADDRESS, code])
+        if not answer.get("error"):
+            break
+        errors.append(f"{method}: {answer['error'].get('message', answer['error'])}")
+    else:
+        raise DeploymentError(f"cannot put Multicall3 at {MULTICALL3_ADDRESS} on local chain {chain_id}: "
+                              + "; ".join(errors))
+    if not bytes(w3.eth.get_code(MULTICALL3_ADDRESS)):
+        raise DeploymentError(f"the node accepted Multicall3's code at {MULTICALL3_ADDRESS} but has none there")
+    return True
