@@ -84,6 +84,21 @@ class _Group(click.Group):
             raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
         except (ValueError, KeyError) as exc:
             raise click.ClickException(str(exc)) from None
+        except ModuleNotFoundError as exc:
+            # `pip install disfruta` is the core; a command that needs an extra's packages says which extra.
+            extras = {"oracle": ("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg",
+                                 "pydantic_settings", "jwt", "pyotp", "argon2", "cryptography", "multipart"),
+                      "credit": ("pandas", "numpy", "scipy", "sklearn", "optbinning", "scorecardpy"),
+                      "governance": ("ape", "ape_ethereum", "ape_solidity", "ape_foundry", "ape_test", "ethpm_types",
+                                     "solcx", "safe_eth")}
+            top = (exc.name or "").partition(".")[0]
+            extra = next((name for name, modules in extras.items() if top in modules), None)
+            if extra is None:
+                raise
+            if ctx.invoked_subcommand == "demo":  # the whole platform: governance, the oracle and the credit model
+                extra = "all"
+            raise click.ClickException(f"this command needs the [{extra}] extra: pip install 'disfruta[{extra}]'") \
+                from None
 
 
 @click.group(cls=_Group)
@@ -269,7 +284,8 @@ def keeper_run(ctx: Context, interval: float, iterations: int | None) -> None:
 
 
 def _register_services() -> None:
-    """The oracle and credit groups; their modules import only click, the heavy work loads per command."""
+    """The oracle and credit groups. Their modules import only click (the packages of the [oracle] and [credit]
+    extras load inside each command), so they register in a core-only install and say which extra they need."""
     from disfruta.credit.cli import credit_group
     from disfruta.oracle.cli import oracle_group
 
