@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from disfruta.models import Installment, LoanInfo, Portfolio, TreasuryInfo, fmt_time
+from disfruta.models import (
+    PURPOSES,
+    AutoInvestCriteria,
+    BorrowerDashboard,
+    Installment,
+    LoanInfo,
+    Portfolio,
+    TreasuryInfo,
+    UserInfo,
+    fmt_time,
+)
 
 if TYPE_CHECKING:
     from disfruta.client import Disfruta
@@ -38,8 +48,13 @@ def loans_table(client: Disfruta, rows: list[LoanInfo], title: str = "Loans") ->
 def loan_detail(client: Disfruta, info: LoanInfo, schedule: list[Installment]) -> None:
     loans_table(client, [info], title=f"Loan #{info.loan_id} ({info.address})")
     console.print(f"borrower {info.borrower}; amount due now {money(client, info.amount_due)}; payoff "
-                  f"{money(client, info.payoff_amount)}; next due {fmt_time(info.next_due_date)}")
-    t = Table(title="Schedule")
+                  f"{money(client, info.payoff_amount)}; next due {fmt_time(info.next_due_date)}"
+                  + ("; paused" if info.paused else ""))
+    schedule_table(client, schedule)
+
+
+def schedule_table(client: Disfruta, schedule: list[Installment], title: str = "Schedule") -> None:
+    t = Table(title=title)
     for col in ("#", "due", "payment", "interest", "principal", "state"):
         t.add_column(col, justify="right")
     for i in schedule:
@@ -89,6 +104,49 @@ def treasury_table(client: Disfruta, info: TreasuryInfo) -> None:
     console.print(t)
     console.print(f"policy: {info.reserve_share_bps / 100:.0f} % of fees to the reserve; defaults covered at "
                   f"{info.default_cover_bps / 100:.0f} % of outstanding principal, capped by the reserve")
+
+
+def criteria_table(client: Disfruta, lender: str, cash: int, c: AutoInvestCriteria) -> None:
+    t = Table(title=f"Auto-invest of {lender}")
+    t.add_column("criterion")
+    t.add_column("value", justify="right")
+    purposes = ("all" if set(c.purposes) >= set(range(len(PURPOSES)))
+                else ", ".join(PURPOSES[p] if p < len(PURPOSES) else str(p) for p in c.purposes) or "none")
+    for label, value in (("enabled", "yes" if c.enabled else "no"), ("grades", f"{c.min_grade.name} … {c.max_grade.name}"),
+                         ("APR", f"{c.min_rate_bps / 100:.2f} … {c.max_rate_bps / 100:.2f} %"),
+                         ("max term", f"{c.max_term_months} m"), ("purposes", purposes),
+                         ("amount per loan", money(client, c.amount_per_loan)),
+                         ("max per borrower", money(client, c.max_per_borrower)),
+                         ("cash to keep", money(client, c.cash_to_keep)), ("pool cash", money(client, cash))):
+        t.add_row(label, value)
+    console.print(t)
+
+
+def dashboard(client: Disfruta, d: BorrowerDashboard) -> None:
+    grade = d.grade.name if d.grade else "none"
+    console.print(f"borrower {d.borrower}: grade {grade}; limit {money(client, d.borrow_limit)}; exposure "
+                  f"{money(client, d.exposure)}; available {money(client, d.available_credit)}")
+    if d.loans:
+        loans_table(client, d.loans, title="Loans")
+    console.print(f"outstanding {money(client, d.total_outstanding)}; next payment "
+                  + (f"{money(client, d.next_payment_due)} due {fmt_time(d.next_due_date)}" if d.next_due_date
+                     else "none"))
+
+
+def user_table(client: Disfruta, u: UserInfo) -> None:
+    roles = {0: "-", 1: "borrower", 2: "lender", 3: "borrower, lender"}.get(u.roles, str(u.roles))
+    t = Table(title=f"Registry record of {u.address}")
+    t.add_column("field")
+    t.add_column("value")
+    for label, value in (("status", u.status), ("roles", roles), ("KYC valid until", fmt_time(u.kyc_valid_until)),
+                         ("KYC commitment", "0x" + u.kyc_commitment.hex()),
+                         ("grade", u.grade.name if u.grade else "-"),
+                         ("borrow limit", money(client, u.borrow_limit) if u.grade else "-"),
+                         ("credit valid until", fmt_time(u.credit_valid_until)),
+                         ("verified lender", "yes" if u.is_verified_lender else "no"),
+                         ("verified borrower", "yes" if u.is_verified_borrower else "no")):
+        t.add_row(label, value)
+    console.print(t)
 
 
 def gas_table(rows: list[tuple[str, int, int, Any]]) -> None:

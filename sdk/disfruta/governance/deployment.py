@@ -200,10 +200,14 @@ def deploy_to_file(project: ProjectManager, deployer: AccountAPI, config: Govern
 
 
 def deploy_from_cli(network: str, out: Path, owners: list[str] | None, threshold: int,
-                    oracle_signers: tuple[str, ...] = ()) -> dict[str, Any]:
+                    oracle_signers: Sequence[str | int] = (), *, kyc_admin: str | int | None = None,
+                    revoker: str | int | None = None, underwriter: str | int | None = None) -> dict[str, Any]:
     """``disfruta deploy``: the governed deployment (Safe + 48 h timelock, Multicall3) of a market on a local chain
     (``network``: an RPC URL or an ape network choice), recorded in ``out``. Other networks go through
-    ``ape run deploy``, which takes the Safe's and the token's addresses and a real deployer account."""
+    ``ape run deploy``, which takes the Safe's and the token's addresses and a real deployer account.
+
+    The operators (KYC admin, revoker, underwriter) default to the Safe; each, like the oracle signers, may be an
+    address or the index of one of the node's accounts (``--operator 4`` gives a dev account those roles)."""
     import ape
     from ape.logging import logger
 
@@ -217,8 +221,20 @@ def deploy_from_cli(network: str, out: Path, owners: list[str] | None, threshold
         safe_owners = tuple(owners) if owners else tuple(a.address for a in dev[1:4])
         if not 1 <= threshold <= len(safe_owners):
             raise ConfigurationError(f"threshold must be 1 … {len(safe_owners)}, got {threshold}")
+        node_accounts = provider.web3.eth.accounts
+
+        def resolve(who: str | int | None) -> str | None:
+            if who is None or not isinstance(who, int):
+                return who
+            if who >= len(node_accounts):
+                raise ConfigurationError(f"the node has {len(node_accounts)} accounts, so an index is 0 … "
+                                         f"{len(node_accounts) - 1}; got {who}")
+            return to_checksum_address(node_accounts[who])
+
         deployed = deploy_governed_market(
-            ape.project, dev[0], GovernanceConfig(safe_owners=safe_owners, safe_threshold=threshold,
-                                                  oracle_signers=oracle_signers), local=True)
+            ape.project, dev[0], GovernanceConfig(
+                safe_owners=safe_owners, safe_threshold=threshold,
+                oracle_signers=tuple(str(resolve(s)) for s in oracle_signers), kyc_admin=resolve(kyc_admin),
+                revoker=resolve(revoker), underwriter=resolve(underwriter)), local=True)
         deployed.record.save(out)
         return {"chain_id": provider.chain_id, "file": str(out), "contracts": deployed.record.addresses}
