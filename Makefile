@@ -32,7 +32,9 @@ $(SOLC_ADAPTER): tools/solc-adapter.js node_modules/.installed
 compile: setup
 	ape compile
 
+# The layering contracts first (pyproject.toml [tool.importlinter]: the core never imports an extra; no import cycle)
 test: setup
+	lint-imports
 	pytest -n 2 tests
 
 demo: setup

@@ -517,14 +517,16 @@ class _Group(click.Group):
             raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
         except (ValueError, KeyError) as exc:
             raise click.ClickException(str(exc)) from None
-        except ModuleNotFoundError as exc:
-            # `pip install disfruta` is the core; a command that needs an extra's packages says which extra.
+        except (ModuleNotFoundError, click.ClickException) as exc:
+            # `pip install disfruta` is the core; a command that needs an extra's packages says which extra (also
+            # when a command's own handler already turned the ModuleNotFoundError into a one-line error).
+            missing = exc if isinstance(exc, ModuleNotFoundError) else exc.__context__
             extras = {"oracle": ("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg",
                                  "pydantic_settings", "jwt", "pyotp", "argon2", "cryptography", "multipart"),
                       "credit": ("pandas", "numpy", "scipy", "sklearn", "optbinning", "scorecardpy"),
                       "governance": ("ape", "ape_ethereum", "ape_solidity", "ape_foundry", "ape_test", "ethpm_types",
                                      "solcx", "safe_eth")}
-            top = (exc.name or "").partition(".")[0]
+            top = (missing.name or "").partition(".")[0] if isinstance(missing, ModuleNotFoundError) else ""
             extra = next((name for name, modules in extras.items() if top in modules), None)
             if extra is None:
                 raise
