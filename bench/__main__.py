@@ -1,4 +1,4 @@
-"""``python -m bench`` (``make bench``): gas, scale, throughput, oracle and memory benchmarks.
+"""``python -m bench`` (``make bench``): gas, scale, throughput, SDK speed, oracle and memory benchmarks.
 
 Prints one progress line per step and the tables at the end, and writes ``bench/results.json``. Targets are
 compared, never enforced: the exit code is non-zero only when a section could not run.
@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.report import environment, render_markdown, render_text
 
-SECTIONS = ("gas", "scale", "throughput", "oracle", "memory")
+SECTIONS = ("gas", "scale", "throughput", "sdk", "oracle", "memory")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 SCALE_GAS_LIMIT = 200_000_000  # the gas/scale node's blocks: room to measure the push loop past mainnet's 30 M
 
@@ -79,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         if tp is not None:
             results["throughput"] = tp.as_json()
             results.setdefault("memory", {})["keeper"] = results["throughput"]["keeper_memory"]
+    if "sdk" in only:
+        from bench.sdk_speed import measure_sdk
+
+        sdk = section("sdk", lambda: measure_sdk(log))
+        if sdk is not None:
+            results["sdk"] = sdk
+            log("sdk: done")
     if "oracle" in only:
         from bench.oracle_load import measure_oracle
 

@@ -131,6 +131,24 @@ class Anvil:
     def timestamp(self) -> int:
         return int(self.rpc("eth_getBlockByNumber", "latest", False)["timestamp"], 16)
 
+    def interval_mining(self, seconds: int) -> None:
+        """A block every ``seconds`` from now on, as ``anvil --block-time`` (``evm_setAutomine(True)`` undoes it)."""
+        self.rpc("evm_setIntervalMining", seconds)
+
+    def automine(self) -> None:
+        self.rpc("evm_setAutomine", True)
+
+    def snapshot(self) -> str:
+        return str(self.rpc("evm_snapshot"))
+
+    def revert(self, snapshot: str) -> None:
+        """Back to ``snapshot``'s state (the snapshot is used up: take another to come back again)."""
+        if self.rpc("evm_revert", snapshot) is not True:
+            raise NodeError(f"evm_revert({snapshot}) refused")
+
+    def set_code(self, address: str, code: str) -> None:
+        self.rpc("anvil_setCode", address, code)
+
     # ------------------------------------------------------------------------------------------- transactions
 
     def send(self, sender: str, to: str | None, data: str, *, gas: int = 5_000_000, value: int = 0) -> str:
