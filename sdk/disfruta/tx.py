@@ -30,8 +30,15 @@ from disfruta.errors import ContractError, DisfrutaError, TransactionError, deco
 from disfruta.models import Event, Receipt
 from disfruta.rpc import NodeUnreachable, Request, Rpc, RpcError
 
-if TYPE_CHECKING:
-    from disfruta.core import Core
+
+
+class _Host(Protocol):
+    """What the sender needs of the core (kept as a protocol so this module doesn't import it)."""
+
+    rpc: Rpc
+    chain_id: int
+
+    def decode_logs(self, logs: Sequence[dict[str, Any]]) -> list[Event]: ...
 
 SAFE_GAS_LIMIT = 1_500_000
 
@@ -178,7 +185,7 @@ class PendingTransaction:
 class Sender:
     """Signs and sends for one core; shares nonces, fees and gas knowledge across every account view."""
 
-    def __init__(self, core: Core, *, fee_ttl: float = 2.0, receipt_timeout: float = 120.0,
+    def __init__(self, core: _Host, *, fee_ttl: float = 2.0, receipt_timeout: float = 120.0,
                  safe_gas_limit: int = SAFE_GAS_LIMIT) -> None:
         self.core = core
         self.rpc = core.rpc
