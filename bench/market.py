@@ -15,8 +15,8 @@ from typing import Any
 
 import eth_abi
 from disfruta.attestations import CreditAttestation, KycAttestation, Role, sign_attestation
-from disfruta.governance.market import MarketParams, deploy_market
 from disfruta.deployment import Deployment
+from disfruta.governance.market import MarketParams, deploy_market, ensure_multicall3
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, keccak, to_checksum_address
@@ -178,7 +178,8 @@ class BenchMarket:
 
 
 def deploy_markets(node: Anvil, specs: dict[str, MarketParams], *, decimals: int = 6) -> dict[str, BenchMarket]:
-    """Deploys one market (with its own 6-decimal mock stablecoin) per spec on ``node``, through ape."""
+    """Deploys one market (with its own 6-decimal mock stablecoin) per spec on ``node``, through ape, and puts
+    Multicall3 at its canonical address (as public chains have it) for the SDK's one-request reads."""
     os.environ["APE_FOUNDRY_HOST"] = node.uri  # ape-foundry connects to this node instead of starting its own
     import ape
     from ape.logging import logger
@@ -206,6 +207,7 @@ def deploy_markets(node: Anvil, specs: dict[str, MarketParams], *, decimals: int
                                for k, v in contracts.items()})
     finally:
         os.environ.pop("APE_FOUNDRY_HOST", None)
+    ensure_multicall3(node.w3)
     return markets
 
 

@@ -99,8 +99,9 @@ def measure_sdk(log: Callable[[str], None]) -> dict[str, Any]:
     with Anvil() as node:
         m = deploy_markets(node, {"sdk": MarketParams()})["sdk"]
         node.auto_impersonate()
-        multicall = _ensure_multicall3(node)
-        log(f"sdk: fresh anvil on {node.uri}, market deployed, Multicall3 {multicall}")
+        if node.rpc("eth_getCode", MULTICALL3, "latest") in ("0x", "0x0", None):
+            raise NodeError(f"no Multicall3 at {MULTICALL3}: the SDK's reads would not be one request each")
+        log(f"sdk: fresh anvil on {node.uri}, market deployed (Multicall3 at its canonical address)")
         unit = m.unit
         borrowers = [derived_account("sdk-borrower", i) for i in range(BORROWERS)]
         big, crowd, holder = (derived_account(f"sdk-{x}") for x in ("big-lender", "crowd", "portfolio"))
@@ -175,17 +176,6 @@ def measure_sdk(log: Callable[[str], None]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------- set-up
-
-
-def _ensure_multicall3(node: Anvil) -> str:
-    """Multicall3 at its canonical address (where public chains have it), for the SDK's one-request reads: placed
-    by the governance package's `ensure_multicall3` (Multicall3's runtime code, as ape ships it, by anvil_setCode)."""
-    from disfruta.governance.market import ensure_multicall3
-
-    placed = ensure_multicall3(node.w3)
-    if node.rpc("eth_getCode", MULTICALL3, "latest") in ("0x", "0x0", None):
-        raise NodeError("Multicall3 is not deployed")
-    return "placed by ensure_multicall3 (anvil_setCode)" if placed else "already there"
 
 
 def _created(m: BenchMarket, receipts: Sequence[dict[str, Any]]) -> list[tuple[int, str, str]]:
