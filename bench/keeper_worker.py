@@ -15,16 +15,12 @@ def keeper_main(rpc_url: str, deployment: dict[str, Any], key: str, conn: Connec
     ``("done", peak RSS in bytes)`` (the kernel's high-water mark of this process, VmHWM)."""
     from disfruta.client import Disfruta
     from disfruta.keeper import Keeper
-    from disfruta.deployment import Deployment
-    from eth_account import Account
-    from web3 import Web3
 
     from bench.memory import high_water_mark
 
-    client = Disfruta(Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 60})),
-                      Deployment.from_dict(deployment), Account.from_key(key))
+    client = Disfruta.connect(rpc_url, deployment, account=key, timeout=60)
     sent = [0]
-    client.on_receipt = lambda _fn, _receipt: sent.__setitem__(0, sent[0] + 1)
+    client.core.sender.on_receipt = lambda _fn, _receipt: sent.__setitem__(0, sent[0] + 1)
     keeper = Keeper(client)
     conn.send(("ready",))
     for _ in range(MAX_PASSES):

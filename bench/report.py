@@ -86,12 +86,14 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                     ["lenders in batch", "gas", "gas per lender"], rows, []))
     if tp := results.get("throughput"):
         sdk, raw = tp["sdk"], tp["raw"]
-        rows = [["SDK lifecycle (estimate, sign locally, send, wait receipt)", f"{sdk['transactions']:,}",
+        rows = [["SDK lifecycle (simulate, sign locally, send, wait receipt)", f"{sdk['transactions']:,}",
                  f"{sdk['seconds']:.1f}", f"{sdk['tx_per_s']:.1f}"],
                 ["pre-signed raw transactions, back to back", f"{raw['transactions']:,}", f"{raw['seconds']:.1f}",
                  f"{raw['tx_per_s']:.1f}"]]
-        rpc_note = (f"the SDK driver made {sdk['driver_rpc_requests_per_transaction']} JSON-RPC requests per "
-                    "transaction it sent (reads included)")
+        rpc_note = (f"the SDK driver made {sdk['driver_rpc_requests_per_transaction']} requests per transaction it "
+                    "sent, reads included" + (
+                        f" (HTTP round trips, a JSON-RPC batch is one; {sdk['driver_jsonrpc_calls_per_transaction']} "
+                        "JSON-RPC calls)" if "driver_jsonrpc_calls_per_transaction" in sdk else ""))
         notes = [f"SDK / raw = {tp['sdk_to_raw_ratio']:.3f}; {tp['lifecycle']}", rpc_note]
         out.append(("Throughput on a fresh anvil (automine)", ["driver", "transactions", "seconds", "tx/s"], rows,
                     notes))
