@@ -129,6 +129,8 @@ class AmountType(click.ParamType):
         if amount is None or not amount.is_finite() or amount < 0 or (amount == 0 and not self.allow_zero):
             kind = "zero or a positive" if self.allow_zero else "a positive"
             self.fail(f"{_label(param, 'amount')} must be {kind} number of tokens, got {value!r}", param, ctx)
+        if amount.adjusted() >= 40:
+            self.fail(f"{_label(param, 'amount')} is too large to be a number of tokens, got {value!r}", param, ctx)
         return amount
 
 
@@ -280,7 +282,7 @@ ROLES = click.Choice(list(ROLE_CHOICES), case_sensitive=False)
 
 # A negative number ("-5") is a value here, never an option: let it reach the parameter type, which says what is
 # wrong with it, instead of click's "No such option: -5".
-_NEGATIVE = re.compile(r"^-(\d[\d_]*(\.\d*)?|\.\d+)$")
+_NEGATIVE = re.compile(r"^-(\d[\d_]*(\.\d*)?([eE][-+]?\d+)?|\.\d+|inf|infinity|nan)$", re.IGNORECASE)
 
 
 def _one_line(exc: click.UsageError) -> click.UsageError:
@@ -417,7 +419,7 @@ class Context:
         """The client of a command that signs: refuses, naming the options, when no account was given."""
         if self.key is None and self.account is None:
             raise UsageError("this command signs a transaction: pass --key (or set DISFRUTA_PRIVATE_KEY) or "
-                                   "--account ADDRESS|INDEX for an account the node has unlocked")
+                             "--account ADDRESS|INDEX for an account the node has unlocked")
         return self.client()
 
     def address(self, given: str | None = None) -> str:
@@ -441,7 +443,7 @@ class Context:
             return str(self.account)
         if self.account >= len(accounts):
             raise BadParameter(f"the node has {len(accounts)} unlocked account(s), so an index is 0 … "
-                                     f"{len(accounts) - 1}; got {self.account}", param_hint="'--account'")
+                               f"{len(accounts) - 1}; got {self.account}", param_hint="'--account'")
         from eth_utils import to_checksum_address
 
         return str(to_checksum_address(accounts[self.account]))
@@ -449,11 +451,13 @@ class Context:
     def units(self, amount: Decimal, name: str = "AMOUNT") -> int:
         """Whole tokens → token units, refusing more decimals than the token has."""
         client = self.client()
+        exponent = amount.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > client.decimals:
+            raise BadParameter(f"{amount} has more decimals than the token's {client.decimals}", param_hint=name)
         try:
             return client.to_units(amount)
-        except ValueError:
-            raise BadParameter(f"{amount} has more decimals than the token's {client.decimals}",
-                                     param_hint=name) from None
+        except ValueError as exc:
+            raise BadParameter(str(exc), param_hint=name) from None
 
     def loan_address(self, loan_id: int) -> str:
         """Checks that the loan exists (``there is no loan #99``)."""
@@ -779,8 +783,8 @@ def _loan_action(name: str, method: str, doc: str, verb: str) -> None:
 
 
 _loan_action("expire", "expire", "Anyone: close a loan whose funding failed or that was never drawn.", "expired")
-_loan_action("pause", "pause", "Guardian: pause one loan's funding and drawdown.", "paused")
-_loan_action("unpause", "unpause", "Guardian: resume a paused loan.", "resumed")
+_loan_action("pause", "pause", "Underwriter: pause one loan's funding, drawdown and note transfers.", "paused")
+_loan_action("unpause", "unpause", "Underwriter: resume a paused loan.", "resumed")
 
 
 @loans.command("default")
@@ -1047,7 +1051,7 @@ def autoinvest_set(ctx: Context, amount_per_loan: Decimal, max_per_borrower: Dec
 
     if min_grade > max_grade:
         raise BadParameter(f"--min-grade {min_grade.name} is worse than --max-grade {max_grade.name} (A1 is "
-                                 "the best grade)", param_hint="'--min-grade'")
+                           "the best grade)", param_hint="'--min-grade'")
     if min_rate > max_rate:
         raise BadParameter("--min-rate is above --max-rate", param_hint="'--min-rate'")
     client = ctx.signer()
