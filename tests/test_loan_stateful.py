@@ -153,9 +153,14 @@ class LoanMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.status == Status.FUNDED)
     @rule()
     def draw(self):
-        self.next_tx_at()
+        at = self.next_tx_at()
         if self.paused:
             with reverts(self.loan.LoanPausedError):
+                self.loan.withdrawFunds(sender=self.ctx.borrower)
+            return
+        draw_by = self.pos.fundedAt + 30 * DAY  # the drawdown window (Loan config), checked after the pause
+        if at > draw_by:
+            with reverts(self.loan.LoanDrawdownWindowClosed, deadline=draw_by, nowTs=at):
                 self.loan.withdrawFunds(sender=self.ctx.borrower)
             return
         self.loan.withdrawFunds(sender=self.ctx.borrower)
