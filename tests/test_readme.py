@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from eth_account import Account
 
 from disfruta.attestations import Role
@@ -27,7 +28,8 @@ def test_readme_example__twenty_lines_or_fewer():
     assert len(lines) <= 20, len(lines)
 
 
-def test_readme_example__runs_as_written(tmp_path, market, chain, create_loan, onboard, unit, admin):
+def _run_example(python: str, tmp_path: Path, market, chain, create_loan, onboard, unit, admin) -> None:
+    """A funding loan and a verified lender holding 1,000 tokens, then the example run by ``python``."""
     create_loan(amount_tokens=1_000, term=12)
     lender = Account.create()
     chain.set_balance(lender.address, 10**19)
@@ -41,6 +43,26 @@ def test_readme_example__runs_as_written(tmp_path, market, chain, create_loan, o
     script.write_text(sdk_example())
     env = {**os.environ, "DISFRUTA_NETWORK": chain.provider.uri, "DISFRUTA_DEPLOYMENT": str(deployment),
            "LENDER_KEY": lender.key.hex()}
-    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    env.pop("PYTHONPATH", None)
+    out = subprocess.run([python, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "#1 B3" in out.stdout and "invested 25" in out.stdout and "cash 475" in out.stdout
+
+
+def test_readme_example__runs_as_written(tmp_path, market, chain, create_loan, onboard, unit, admin):
+    _run_example(sys.executable, tmp_path, market, chain, create_loan, onboard, unit, admin)
+
+
+# Interpreters of venvs holding only the built wheel (no extras), colon-separated: tools/check_core_install.sh sets it.
+CORE_PYTHONS = [p for p in os.environ.get("DISFRUTA_CORE_PYTHONS", "").split(":") if p]
+
+
+@pytest.mark.skipif(not CORE_PYTHONS, reason="DISFRUTA_CORE_PYTHONS is not set (tools/check_core_install.sh sets it)")
+@pytest.mark.parametrize("python", CORE_PYTHONS or ["-"], ids=lambda p: Path(p).parent.parent.name)
+def test_readme_example__runs_on_the_core_install(python, tmp_path, market, chain, create_loan, onboard, unit, admin):
+    """The example as written, by a Python whose venv has ``pip install disfruta`` alone (the wheel, no extras)."""
+    where = subprocess.run([python, "-c", "import disfruta, sys; print(disfruta.__file__); print(sys.version)"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True,
+                           env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}).stdout.splitlines()
+    assert not Path(where[0]).is_relative_to(README.parent), f"{python} imports disfruta from the checkout: {where}"
+    _run_example(python, tmp_path, market, chain, create_loan, onboard, unit, admin)

@@ -31,7 +31,7 @@ struct Env {
     uint256 oracleKey;
 }
 
-/// @notice Deploys one market the way `sdk/disfruta/deploy.py` does (6-decimal token; registry, factory, treasury and
+/// @notice Deploys one market the way `sdk/disfruta/governance/market.py` does (6-decimal token; registry, factory, treasury and
 /// pool behind `DisfrutaProxy`; a Loan implementation with the default `Config`; the default rate table) and onboards
 /// users through both paths: the admin path (registerUser + verifyUser) and oracle-signed EIP-712 attestations.
 abstract contract DisfrutaFixture is TestBase {
