@@ -4,7 +4,7 @@
 >>> session = oracle.sign_in(wallet)           # EIP-4361: the wallet signs, the service returns JWTs
 >>> oracle.submit_kyc(session, ["borrower"], profile, documents)
 >>> kyc = oracle.kyc_attestation(session)      # after an operator approved: a signed attestation
->>> client.register_with_attestations(kyc.attestation, kyc.signature, kyc.signer)
+>>> client.registry.submit_attestations(kyc.attestation, kyc.signature, kyc.signer)
 """
 
 from __future__ import annotations
