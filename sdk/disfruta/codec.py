@@ -18,16 +18,20 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, keccak
+from eth_utils import to_checksum_address as _to_checksum_address
 from hexbytes import HexBytes
 
 from disfruta.abi import abi_of
 from disfruta.errors import DisfrutaError
+
+# Checksumming hashes the address: cached, since the same few addresses come back in every read and event.
+to_checksum_address = lru_cache(maxsize=65_536)(_to_checksum_address)
 
 T = TypeVar("T")
 

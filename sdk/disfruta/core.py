@@ -12,9 +12,8 @@ from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 
-from disfruta.codec import CodecError, ContractCodec, codec_for, unhex
+from disfruta.codec import CodecError, ContractCodec, codec_for, to_checksum_address, unhex
 from disfruta.errors import ConfigurationError, DisfrutaError
 from disfruta.models import Deployment, Event, Receipt
 from disfruta.multicall import MULTICALL3_ADDRESS, BlockId, BlockInfo, Call, Reader, block_param

@@ -214,7 +214,15 @@ class Sender:
     def _gas_limit(self, call: TxCall, sender: str, simulate: bool) -> int:
         if simulate:
             return int(self.estimate(call, sender) * 1.2) + 10_000
-        return self.gas.limit(call) or self.safe_gas_limit
+        known = self.gas.limit(call)
+        if known is not None:
+            return known
+        # A call shape not seen yet: estimate it once. In a pipeline the state it depends on may still be on its
+        # way (an approval sent just before), so a refused estimate falls back to the safe limit rather than failing.
+        try:
+            return 2 * self.estimate(call, sender) + 10_000
+        except DisfrutaError:
+            return self.safe_gas_limit
 
     # ------------------------------------------------------------------------------------------- sending
 
@@ -311,7 +319,9 @@ class Sender:
                         p.error = TransactionError(f"{p.call.describe()}: no receipt for {p.tx_hash} within "
                                                    f"{timeout or self.receipt_timeout:.0f} s (still pending?)")
                 return
-            delay = min(max(delay * 2, 0.01), 1.0)
+            # 2 ms, 4 ms, … up to 250 ms: a receipt on an automining node is there at once, on a chain with
+            # 1-second blocks within a few polls, and a slow chain is polled four times a second.
+            delay = min(max(delay * 2, 0.002), 0.25)
 
     def _settle(self, p: PendingTransaction, raw: dict[str, Any]) -> None:
         block, gas_used = int(raw["blockNumber"], 16), int(raw["gasUsed"], 16)
