@@ -1197,7 +1197,7 @@ def registry_grade(ctx: Context, address: str, grade: Any, limit: Decimal, days:
     client = ctx.signer()
     now = client.core.head().timestamp
     att = CreditAttestation(user=address, grade=int(grade), borrow_limit=ctx.units(limit, "'--limit'"),
-                            valid_until=now + days * DAY, nonce=client.registry.nonces(address)[1],
+                            valid_until=now + days * DAY, nonce=client.registry.nonces(address).credit,
                             deadline=now + DAY)
     if not client.registry.is_signer(client.address):
         raise click.ClickException(f"{client.address} is not an oracle signer of this registry (deploy with "
@@ -1313,7 +1313,7 @@ def onboard_attest(ctx: Context, oracle_url: str) -> None:
 
     oracle, session, client = _oracle_session(ctx, oracle_url)
     try:
-        kyc = oracle.kyc_attestation(session, nonce=client.registry.nonces(client.address)[0])
+        kyc = oracle.kyc_attestation(session, nonce=client.registry.nonces(client.address).kyc)
     finally:
         oracle.close()
     receipt = client.registry.submit_attestations(kyc.attestation, kyc.signature, kyc.signer)
@@ -1336,7 +1336,7 @@ def onboard_assess(ctx: Context, oracle_url: str, applicant: str, transactions: 
     try:
         result = oracle.assess(session, _read_json(applicant, "--applicant"),
                                _read_json(transactions, "--transactions") if transactions else None,
-                               nonce=client.registry.nonces(client.address)[1])
+                               nonce=client.registry.nonces(client.address).credit)
     finally:
         oracle.close()
     reasons = [r.get("text", r.get("code", "")) for r in result.reasons]

@@ -16,8 +16,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from disfruta.codec import codec_for, encode_struct
 from disfruta.governance.errors import DeploymentError
 from disfruta.grades import Grade
+from disfruta.models import LoanConfig, LoanLimits
 
 DAY = 86_400
 YEAR = 365 * DAY
@@ -30,8 +32,9 @@ DEFAULT_RATES: dict[Grade, tuple[int, int]] = {
 
 
 @dataclass(frozen=True)
-class LoanConfig:
-    """The market-wide loan parameters, immutable in each Loan implementation (amounts in whole tokens here)."""
+class LoanRules:
+    """The market-wide loan parameters, immutable in each Loan implementation (amounts in whole tokens here). On
+    chain they are `ILoan.Config` (`disfruta.models.LoanConfig`, token units and the contracts' addresses)."""
 
     servicing_fee_bps: int = 100
     late_fee_bps: int = 500
@@ -43,15 +46,19 @@ class LoanConfig:
     acceptance_window: int = 7 * DAY
     drawdown_window: int = 30 * DAY
 
+    def config(self, factory: str, registry: str, treasury: str, asset: str, pool: str, unit: int) -> LoanConfig:
+        return LoanConfig(
+            factory=factory, registry=registry, treasury=treasury, asset=asset, pool=pool,
+            servicing_fee_bps=self.servicing_fee_bps, late_fee_bps=self.late_fee_bps,
+            late_fee_min=self.late_fee_min_tokens * unit, min_note=self.min_note_tokens * unit,
+            partial_funding_bps=self.partial_funding_bps, grace_period=self.grace_period,
+            default_after=self.default_after, acceptance_window=self.acceptance_window,
+            drawdown_window=self.drawdown_window)
+
     def as_tuple(self, factory: str, registry: str, treasury: str, asset: str, pool: str, unit: int) -> tuple[Any, ...]:
-        # Hand-written, in the order of `ILoan.Config` (the Loan constructor's argument): to be replaced by the struct
-        # codec (`disfruta.codec`), which builds the tuple by field name from the ABI.
-        return (
-            factory, registry, treasury, asset, pool,
-            self.servicing_fee_bps, self.late_fee_bps, self.late_fee_min_tokens * unit, self.min_note_tokens * unit,
-            self.partial_funding_bps, self.grace_period, self.default_after, self.acceptance_window,
-            self.drawdown_window,
-        )
+        """The Loan constructor's `Config` argument, built by the struct codec by field name from the ABI."""
+        return encode_struct(self.config(factory, registry, treasury, asset, pool, unit),
+                             codec_for("Loan").struct_components("config"))
 
 
 @dataclass(frozen=True)
@@ -68,14 +75,14 @@ class MarketParams:
     default_cover_bps: int = 3_000
     kyc_validity: int = YEAR
     rates: dict[Grade, tuple[int, int]] = field(default_factory=lambda: dict(DEFAULT_RATES))
-    loan: LoanConfig = field(default_factory=LoanConfig)
+    loan: LoanRules = field(default_factory=LoanRules)
 
-    def limits(self, unit: int) -> tuple[int, int, int, int, int, int]:
-        # Hand-written in the order of `ILoanFactory.Limits`; to be built by `disfruta.codec` by field name.
-        return (
-            self.min_amount_tokens * unit, self.max_amount_tokens * unit, self.min_term_months,
-            self.max_term_months, self.min_funding_period, self.max_funding_period,
-        )
+    def limits(self, unit: int) -> tuple[Any, ...]:
+        """`ILoanFactory.Limits` in token units, built by the struct codec by field name from the ABI."""
+        limits = LoanLimits(min_amount=self.min_amount_tokens * unit, max_amount=self.max_amount_tokens * unit,
+                            min_term_months=self.min_term_months, max_term_months=self.max_term_months,
+                            min_funding_period=self.min_funding_period, max_funding_period=self.max_funding_period)
+        return encode_struct(limits, codec_for("LoanFactory").struct_components("limits"))
 
 
 @dataclass(frozen=True)
