@@ -292,7 +292,7 @@ def test_repay__installment_amount_payoff__repaid_on_chain(cli, active_loan, bor
     assert outstanding < tokens(unit, 1_000) - first["principal"]
     text = ok(cli("repay", "1", "--payoff", account=borrower)).output
     assert "repaid in full" in text and loan.position().status == Status.REPAID
-    fails(cli("repay", "1", account=borrower), 1, "loan #1 is repaid, not active")
+    fails(cli("repay", "1", account=borrower), 1, "loan #1 is repaid: nothing to repay")
 
 
 def test_repay__bad_input__one_line_errors(cli, active_loan, borrower, unit, market):

@@ -11,7 +11,7 @@ from disfruta import AutoInvestCriteria, Deployment, Disfruta, Grade, LoanStatus
 from disfruta import errors
 from disfruta.api.loans import UnknownLoan, create_address
 from disfruta.attestations import CreditAttestation, KycAttestation, sign_attestation
-from disfruta.rpc import NodeUnreachable
+from disfruta.rpc import NodeUnreachable, RpcError
 
 from conftest import DAY, YEAR
 
@@ -162,7 +162,7 @@ def test_full_journey__fund_draw_repay_claim__reads_follow(client, as_, loan_id,
     assert claimed > 0
     as_(borrower).loans.pay_off(loan_id)
     assert client.loans.get(loan_id).status == LoanStatus.REPAID
-    with pytest.raises(errors.ConfigurationError, match="repaid, not active"):
+    with pytest.raises(errors.ConfigurationError, match="is repaid: nothing to repay"):
         as_(borrower).loans.repay_installment(loan_id)
     portfolio = client.lenders.portfolio(lenders[0].address, default_probability=lambda g: 0.05)
     assert portfolio.invested == 500 * unit
@@ -406,3 +406,84 @@ def test_connect__wrong_chain__configuration_error(chain, deployment):
                                   "contracts": {n: deployment.address(n) for n in deployment.contracts}})
     with pytest.raises(errors.ConfigurationError, match="on chain"):
         Disfruta.from_web3(chain.provider.web3, other)
+
+
+def test_send__refused_by_the_node__nonce_reused_no_gap(client, chain, market, onboard, unit, monkeypatch):
+    key = Account.create()
+    chain.set_balance(key.address, 10**19)
+    onboard(key.address, Role.LENDER)
+    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
+    me = client.as_account(key)
+    me.token.approve(me.pool.address, 100 * unit)
+    client.core.sender.receipt_timeout = 10  # a nonce gap would leave the next send pending until this expires
+    rpc = client.rpc
+    real = rpc.request
+    refused = []
+
+    def refuse_once(method, params=()):
+        if method == "eth_sendRawTransaction" and not refused:
+            refused.append(method)
+            raise RpcError(method, -32003, "insufficient funds for gas * price + value")
+        return real(method, params)
+
+    monkeypatch.setattr(rpc, "request", refuse_once)
+    with pytest.raises(errors.TransactionError, match="insufficient funds"):
+        me.pool.deposit(10 * unit)
+    receipt = me.pool.deposit(20 * unit)  # the refused nonce is used again, so this one is mined
+    assert receipt.one("Deposited").args["amount"] == 20 * unit
+
+
+def test_classify__replacement_underpriced__recounts_never_outbids():
+    from disfruta.tx import _classify_send_error, _NonceTaken, TxCall
+    from disfruta.codec import codec_for
+
+    call = TxCall("0x" + "11" * 20, codec_for("Loan").function("claim"))
+    with pytest.raises(_NonceTaken):
+        _classify_send_error(RpcError("eth_sendRawTransaction", -32000, "replacement transaction underpriced"),
+                             call, "0x" + "22" * 20)
+
+
+def test_to_units__large_18_decimal_amounts__exact(client):
+    amount = "99999999999.999999999999999999"
+    exact = 99999999999 * 10**client.decimals + int("999999999999999999"[:client.decimals]) if client.decimals == 18 \
+        else None
+    if exact is None:
+        with pytest.raises(ValueError, match="decimals"):
+            client.to_units(amount)
+        assert client.to_units("1234567890123456789012.123456") == 1234567890123456789012123456
+    else:
+        assert client.to_units(amount) == exact
+        assert client.from_units(exact) == __import__("decimal").Decimal(amount)
+
+
+def test_decode_revert__error_string_not_utf8__replaced_not_raised():
+    from eth_abi import encode
+
+    err = errors.decode_revert(bytes.fromhex("08c379a0") + encode(["bytes"], [b"bad \xff byte"]))
+    assert isinstance(err, errors.DisfrutaError) and "bad" in str(err)
+
+
+def test_events_get__unknown_event_name__codec_error(client):
+    from disfruta.codec import CodecError
+
+    with pytest.raises(CodecError, match="LoanCreatd"):
+        client.events.get(["LoanCreatd"])
+
+
+def test_list__cursor_past_the_newest_loan__starts_at_the_newest(client, loan_id):
+    page = client.loans.list(cursor="1000000")
+    assert [x.loan_id for x in page] == [loan_id] and page.next_cursor is None
+
+
+def test_repay__defaulted_loan__recoveries_accepted(client, as_, loan_id, lenders, borrower, onboard, market, unit,
+                                                    warp):
+    for who in lenders[:2]:
+        onboard(who, Role.LENDER)
+        mint(market, who, 500 * unit)
+        as_(who).loans.fund(loan_id, 500 * unit)
+    as_(borrower).loans.draw(loan_id)
+    warp(client.loans.get(loan_id).start_time + 30 * DAY + 121 * DAY)
+    as_(lenders[3]).loans.declare_default(loan_id)
+    mint(market, borrower, 2_000 * unit)
+    paid = as_(borrower).loans.repay_installment(loan_id).one("RepaymentMade").args["amount"]
+    assert paid > 0

@@ -81,7 +81,7 @@ class AccountType(click.ParamType):
         if isinstance(value, int):
             return value
         text = str(value).strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return int(text)
         return ADDRESS.convert(text, param, ctx)
 
@@ -141,7 +141,7 @@ class LoanIdType(click.ParamType):
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
         text = str(value).strip().removeprefix("#")
-        if not text.isdigit() or int(text) < 1:
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
             self.fail(f"a loan id is a whole number from 1, got {value!r}", param, ctx)
         return int(text)
 
@@ -192,7 +192,7 @@ class PurposeType(click.ParamType):
             code = value
         else:
             text = str(value).strip().lower().replace("-", " ").replace("_", " ")
-            if text.isdigit():
+            if text.isascii() and text.isdigit():
                 code = int(text)
             elif text in PURPOSES:
                 code = PURPOSES.index(text)
@@ -242,7 +242,7 @@ class CursorType(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value).strip()
-        if not text.isdigit() or int(text) < 1:
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
             self.fail(f"not a cursor of this listing: {value!r} (use the one printed under the previous page)",
                       param, ctx)
         return text
@@ -1453,16 +1453,23 @@ def keeper() -> None:
 @pass_ctx
 def keeper_run(ctx: Context, interval: float, iterations: int | None) -> None:
     """Run keeper passes."""
+    from disfruta.errors import DisfrutaError
     from disfruta.keeper import Keeper
 
     k = Keeper(ctx.signer())
     n = 0
     while iterations is None or n < iterations:
-        report = k.run_once()
-        ctx.emit(report, lambda r=report, k=n: click.echo(
-            f"pass {k + 1}: invested {dict(r.invested)}, expired {r.expired}, defaulted {r.defaulted}, "
-            f"late {dict(r.late)}, fees swept {ctx.tokens(r.fees_swept)}, skipped {len(r.skipped)}, "
-            f"gas {r.gas_used:,}"))
+        try:
+            report = k.run_once()
+        except DisfrutaError as exc:
+            if iterations is not None:  # a bounded run reports the failure; a forever keeper keeps going
+                raise
+            click.echo(f"pass {n + 1} failed: {exc}; retrying in {interval:g} s", err=True)
+        else:
+            ctx.emit(report, lambda r=report, k=n: click.echo(
+                f"pass {k + 1}: invested {dict(r.invested)}, expired {r.expired}, defaulted {r.defaulted}, "
+                f"late {dict(r.late)}, fees swept {ctx.tokens(r.fees_swept)}, skipped {len(r.skipped)}, "
+                f"failed {len(r.failed)}, gas {r.gas_used:,}"))
         n += 1
         if iterations is None or n < iterations:
             time.sleep(interval)

@@ -20,7 +20,7 @@ Sub-APIs: ``loans`` (marketplace, one loan, schedule, every loan action), ``pool
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic
@@ -79,9 +79,9 @@ class Disfruta(_Modules[Receipt]):
     custom error as a typed exception); ``batch()`` pipelines them."""
 
     def __init__(self, core: Core, account: Signer | None = None, *, simulate: bool = True,
-                 _shared: _Shared | None = None) -> None:
+                 approve_max: bool = False, _shared: _Shared | None = None) -> None:
         self._shared = _shared or _Shared()
-        self._attach(Session(core, account, simulate=simulate), self._shared)
+        self._attach(Session(core, account, simulate=simulate, approve_max=approve_max), self._shared)
         self.decimals = core.decimals
         self.account = account
 
@@ -89,31 +89,37 @@ class Disfruta(_Modules[Receipt]):
 
     @classmethod
     def connect(cls, url: str, deployment: str | Path | Deployment | dict[str, Any],
-                account: Signer | bytes | None = None, *, simulate: bool = True, retries: int = 3,
+                account: Signer | bytes | None = None, *, simulate: bool = True, approve_max: bool = False,
+                retries: int = 3,
                 multicall: str | None = MULTICALL3_ADDRESS, fee_ttl: float = 2.0, receipt_timeout: float = 120.0,
                 timeout: float = 30.0) -> Disfruta:
         """Connects to a node by RPC URL (``http(s)://`` or ``ws(s)://``) for the market in ``deployment`` (a
         deployment file, its parsed dict or a `Deployment`). ``account``: a private key (hex or bytes) or
-        `LocalAccount` that signs here, or the address of an account the node has unlocked."""
+        `LocalAccount` that signs here, or the address of an account the node has unlocked. ``simulate``: estimate
+        (simulate) every single write first, so a revert raises before anything is spent. ``approve_max``: approve a
+        spender once for good instead of exactly what each write spends (one transaction instead of two for a bot
+        that repays or funds often; the trade-off is a standing allowance)."""
         dep = deployment if isinstance(deployment, Deployment) else (
             Deployment.from_dict(deployment) if isinstance(deployment, dict) else Deployment.from_file(deployment))
         rpc = Rpc.from_url(url, timeout=timeout, retries=retries)
         core = Core(rpc, dep, multicall=multicall, fee_ttl=fee_ttl, receipt_timeout=receipt_timeout)
-        return cls(core, _signer(account), simulate=simulate)
+        return cls(core, _signer(account), simulate=simulate, approve_max=approve_max)
 
     @classmethod
     def from_web3(cls, w3: Web3, deployment: Deployment, account: Signer | bytes | None = None,
                   **kwargs: Any) -> Disfruta:
         """A client over an existing web3 connection (its provider is used directly)."""
         simulate = kwargs.pop("simulate", True)
+        approve_max = kwargs.pop("approve_max", False)
         core = Core(Rpc(w3), deployment, **kwargs)
-        return cls(core, _signer(account), simulate=simulate)
+        return cls(core, _signer(account), simulate=simulate, approve_max=approve_max)
 
     def as_account(self, account: Signer | bytes) -> Disfruta:
         """The same client acting as another account (shares the connection, nonces, fees and caches)."""
         other = object.__new__(type(self))
         other._shared = self._shared
-        other._attach(Session(self.core, _signer(account), simulate=self.session.simulate), self._shared)
+        other._attach(Session(self.core, _signer(account), simulate=self.session.simulate,
+                              approve_max=self.session.approve_max), self._shared)
         other.decimals = self.decimals
         other.account = _signer(account)
         return other
@@ -155,18 +161,23 @@ class Disfruta(_Modules[Receipt]):
 
     def to_units(self, amount: float | str | Decimal) -> int:
         """Whole tokens (``"12.5"``) to integer token units; refuses more decimals than the token has."""
-        try:
-            value = Decimal(str(amount)) * (Decimal(10) ** self.decimals)
-        except ArithmeticError:
-            raise ValueError(f"not an amount: {amount!r}") from None
-        if not value.is_finite():
-            raise ValueError(f"not an amount: {amount!r}")
-        if value != value.to_integral_value():
-            raise ValueError(f"{amount} has more than {self.decimals} decimals")
-        return int(value)
+        with localcontext() as ctx:
+            ctx.prec = 200  # exact: the default 28 digits would round an 18-decimal amount above 10 billion
+            try:
+                value = Decimal(str(amount)).scaleb(self.decimals)
+            except ArithmeticError:
+                raise ValueError(f"not an amount: {amount!r}") from None
+            if not value.is_finite():
+                raise ValueError(f"not an amount: {amount!r}")
+            if value != value.to_integral_value():
+                raise ValueError(f"{amount} has more than {self.decimals} decimals")
+            return int(value)
 
     def from_units(self, units: int) -> Decimal:
-        return Decimal(units) / (Decimal(10) ** self.decimals)
+        """Integer token units to whole tokens, exactly."""
+        with localcontext() as ctx:
+            ctx.prec = 200
+            return Decimal(units) / (Decimal(10) ** self.decimals)
 
     @staticmethod
     def local_account(private_key: str | bytes) -> LocalAccount:
@@ -177,7 +188,8 @@ class Batch(_Modules[PendingTransaction]):
     """``with client.batch() as b:`` — the client's sub-APIs, pipelined (see `Disfruta.batch`)."""
 
     def __init__(self, client: Disfruta, *, simulate: bool, timeout: float | None) -> None:
-        self._session = PipelineSession(client.core, client.account, simulate=simulate)
+        self._session = PipelineSession(client.core, client.account, simulate=simulate,
+                                        approve_max=client.session.approve_max)
         self._attach(self._session, client._shared)
         self._timeout = timeout
         self.report = self._session.report
@@ -215,8 +227,8 @@ def _key(body: str) -> LocalAccount:
                                  f"0x), got {len(body)} characters")
     try:
         return Account.from_key("0x" + body)
-    except (ValueError, TypeError) as exc:
-        raise ConfigurationError(f"not a valid private key: {exc}") from None
+    except (ValueError, TypeError):
+        raise ConfigurationError("not a valid private key: zero or not below the secp256k1 curve order") from None
 
 
 def _is_hex(text: str) -> bool:

@@ -30,8 +30,13 @@ from hexbytes import HexBytes
 from disfruta.abi import abi_of
 from disfruta.errors import DisfrutaError
 
-# Checksumming hashes the address: cached, since the same few addresses come back in every read and event.
-to_checksum_address = lru_cache(maxsize=65_536)(_to_checksum_address)
+_cached_checksum = lru_cache(maxsize=65_536)(_to_checksum_address)
+
+
+def to_checksum_address(value: str | bytes | bytearray) -> str:
+    """EIP-55 checksummed address. Checksumming hashes the address: cached, since the same few addresses come back
+    in every read and event."""
+    return _cached_checksum(bytes(value) if isinstance(value, bytearray) else value)
 
 T = TypeVar("T")
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
+from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 
 from disfruta.codec import CodecError, ContractCodec, codec_for, to_checksum_address, unhex
@@ -94,7 +95,7 @@ class Core:
             spec = self._events[topics[0]]
             try:
                 args = spec.decode(topics, unhex(log["data"]))
-            except (CodecError, ValueError, TypeError) as _exc:  # same topic, other indexing: not ours
+            except (CodecError, DecodingError, ValueError, TypeError, OverflowError):  # same topic, not ours
                 continue
             out.append(Event(name=spec.name, address=to_checksum_address(log["address"]), args=args,
                              block=_int(log["blockNumber"]), tx_hash=_hex(log["transactionHash"]),
@@ -102,6 +103,11 @@ class Core:
         return out
 
     def topics_of(self, names: Sequence[str]) -> list[str]:
+        """Topic 0 of each named event; ``CodecError`` naming any event no Disfruta contract has."""
+        known = {spec.name for spec in self._events.values()}
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise CodecError(f"no Disfruta contract emits {', '.join(unknown)} (known: {', '.join(sorted(known))})")
         return ["0x" + t.hex() for t, spec in self._events.items() if spec.name in names]
 
     def get_logs(self, *, names: Sequence[str] | None = None, address: str | Sequence[str] | None = None,

@@ -13,6 +13,7 @@ a web3 or ape exception, and `decode_exception` does both.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -125,7 +126,7 @@ _FAMILIES: tuple[tuple[str, type[ContractError]], ...] = (
 
 
 @lru_cache(maxsize=1)
-def error_classes() -> dict[str, type[ContractError]]:
+def _error_classes() -> dict[str, type[ContractError]]:
     """A ``ContractError`` subclass per custom error name, created from the packaged ABIs."""
     classes: dict[str, type[ContractError]] = {}
     for selector, item in error_selectors().items():
@@ -135,6 +136,16 @@ def error_classes() -> dict[str, type[ContractError]]:
         base = next((cls for prefix, cls in _FAMILIES if name.startswith(prefix)), AccessError)
         classes[name] = type(name, (base,), {"error_name": name, "selector": selector, "__module__": __name__})
     return classes
+
+
+_CLASSES_LOCK = threading.Lock()
+
+
+def error_classes() -> dict[str, type[ContractError]]:
+    """A ``ContractError`` subclass per custom error name, created from the packaged ABIs once (under a lock, so
+    two threads never get two different classes for one error)."""
+    with _CLASSES_LOCK:
+        return _error_classes()
 
 
 def __getattr__(name: str) -> type[ContractError]:
@@ -158,8 +169,8 @@ def decode_revert(data: bytes | str | None) -> DisfrutaError:
     selector, payload = raw[:4], raw[4:]
     try:
         if selector == ERROR_STRING_SELECTOR:
-            (reason,) = decode(["string"], payload)
-            return RevertError(reason)
+            (raw_reason,) = decode(["bytes"], payload)  # any contract may revert with bytes that aren't UTF-8
+            return RevertError(bytes(raw_reason).decode("utf-8", errors="replace"))
         if selector == PANIC_SELECTOR:
             (code,) = decode(["uint256"], payload)
             return PanicError(code)

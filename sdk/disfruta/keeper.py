@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from disfruta.errors import ContractError
+from disfruta.errors import ContractError, DisfrutaError
 from disfruta.models import LoanConfig, LoanInfo, LoanStatus, Receipt
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class KeeperReport:
     late: dict[int, int] = field(default_factory=dict)  # loan id → days past due
     fees_swept: int = 0
     skipped: list[str] = field(default_factory=list)  # actions another keeper (or a state change) made moot
+    failed: list[str] = field(default_factory=list)  # actions that failed for another reason: retried next pass
     gas_used: int = 0
 
 
@@ -79,6 +81,7 @@ class Keeper:
         return self._configs[info.address]
 
     def run_once(self) -> KeeperReport:
+        """One pass over every loan: auto-invest open loans, expire failed ones, declare defaults, sweep fees."""
         report = KeeperReport()
         now = self.client.core.head().timestamp
         investors: list[str] | None = None
@@ -110,7 +113,10 @@ class Keeper:
         """Runs passes every ``interval`` seconds (forever when ``iterations`` is None)."""
         reports, n = [], 0
         while iterations is None or n < iterations:
-            reports.append(self.run_once())
+            try:
+                reports.append(self.run_once())
+            except DisfrutaError as exc:  # the node went away mid-pass: keep going, the next pass starts afresh
+                log.warning("keeper pass %d failed: %s", n + 1, exc)
             n += 1
             if iterations is None or n < iterations:
                 time.sleep(interval)
@@ -140,6 +146,11 @@ class Keeper:
             # Simulation refused it: another keeper got there first, or the state moved on. Nothing to do.
             report.skipped.append(f"{what}: {exc}")
             log.info("skipped %s: %s", what, exc)
+            return None
+        except DisfrutaError as exc:
+            # A transaction or node failure (out of gas, no receipt, node unreachable): recorded, tried next pass.
+            report.failed.append(f"{what}: {exc}")
+            log.warning("failed %s: %s", what, exc)
             return None
         report.gas_used += receipt.gas_used
         if on_success is not None:

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from disfruta.codec import Function, codec_for, hexdata, unhex
+from eth_abi.exceptions import DecodingError
+
+from disfruta.codec import CodecError, Function, codec_for, hexdata, unhex
 from disfruta.errors import DisfrutaError, decode_revert
-from disfruta.rpc import Request, Rpc, RpcError
+from disfruta.rpc import Request, Rpc, RpcError, rpc_revert
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 
@@ -87,13 +89,17 @@ class Reader:
         assert self.multicall is not None
         head = [Call(self.multicall, _NUMBER), Call(self.multicall, _TIMESTAMP)]
         chunks = [list(calls[i:i + self.chunk]) for i in range(0, len(calls), self.chunk)] or [[]]
+        if len(chunks) > 1 and not isinstance(block, int):
+            # Several eth_calls: pin them to one block so every call sees the same state.
+            block = int(self.rpc.request("eth_getBlockByNumber", [block, False])["number"], 16)
         chunks[0] = head + chunks[0]
         requests = [Request("eth_call", [
             {"to": self.multicall, "data": hexdata(_AGGREGATE3.encode(
                 [(c.target, True, c.data) for c in chunk]))}, block_param(block)]) for chunk in chunks]
         answers = self.rpc.batch(requests)
         if any(unhex(a) == b"" for a in answers):
-            self._available = False
+            if block == "latest":  # only then does an empty answer mean there is no Multicall3 on this chain
+                self._available = False
             return None
         self._available = True
         results: list[Any] = []
@@ -118,7 +124,7 @@ class Reader:
         results = []
         for call, answer in zip(calls, answers[1:], strict=True):
             if isinstance(answer, RpcError):
-                results.append(decode_revert(answer.data) if answer.data else answer)
+                results.append(rpc_revert(answer) or answer)
             else:
                 results.append(_decode(call, True, unhex(answer)))
         return results, BlockInfo(int(header["number"], 16), int(header["timestamp"], 16))
@@ -129,7 +135,11 @@ def _decode(call: Call, success: bool, data: bytes) -> Any:
         return decode_revert(data)
     if not data and call.function.outputs:
         return NoContract(f"{call.target} returned nothing for {call.function.signature} (no contract there?)")
-    return call.function.decode(data)
+    try:
+        return call.function.decode(data)
+    except (DecodingError, ValueError, OverflowError):
+        return CodecError(f"{call.target} answered {call.function.signature} with data that does not decode as "
+                          "its ABI says (not the contract expected?)")
 
 
 class NoContract(DisfrutaError):

@@ -13,18 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# Errors a dropped or refused connection raises through web3's HTTP and WebSocket providers.
+import requests  # what web3's HTTPProvider uses
 from web3 import Web3
 
 from disfruta.errors import ConfigurationError, DisfrutaError
 
-# Errors a dropped or refused connection raises through web3's HTTP and WebSocket providers.
-try:  # requests is what web3's HTTPProvider uses
-    import requests
-
-    _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (requests.ConnectionError, requests.Timeout,
-                                                            ConnectionError, TimeoutError, OSError)
-except ImportError:  # pragma: no cover - web3 always brings requests
-    _CONNECTION_ERRORS = (ConnectionError, TimeoutError, OSError)
+# (HTTPError is an OSError too; it is handled first, by its status.)
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (requests.ConnectionError, requests.Timeout, ConnectionError,
+                                                        TimeoutError, OSError)
+# HTTP statuses worth asking again (rate limited, gateway trouble); any other status is the node's answer.
+_RETRY_STATUSES = (429, 502, 503, 504)
 
 # Methods that read state: repeating them is harmless.
 _IDEMPOTENT_PREFIXES = ("eth_call", "eth_get", "eth_chainId", "eth_blockNumber", "eth_estimateGas", "eth_feeHistory",
@@ -67,7 +66,9 @@ class Rpc:
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 30.0, **kwargs: Any) -> Rpc:
         if url.startswith(("http://", "https://")):
-            return cls(Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout})), **kwargs)
+            # web3's own retries are off: this class retries (reads only), and counts every attempt.
+            provider = Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+            return cls(Web3(provider), **kwargs)
         if url.startswith(("ws://", "wss://")):
             return cls(Web3(Web3.LegacyWebSocketProvider(url, websocket_timeout=int(timeout))), **kwargs)
         raise ConfigurationError(f"not an RPC URL: {url!r} (expected http://, https://, ws:// or wss://)")
@@ -121,6 +122,12 @@ class Rpc:
             self._count(calls)
             try:
                 return action()
+            except requests.HTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else 0
+                if status not in _RETRY_STATUSES or attempt == attempts - 1:
+                    raise RpcError(method, -32000, f"the node answered HTTP {status}") from None
+                time.sleep(delay)
+                delay *= 2
             except _CONNECTION_ERRORS as exc:
                 if attempt == attempts - 1:
                     raise NodeUnreachable(f"{method}: cannot reach the node after {attempt + 1} attempt(s): "
@@ -128,6 +135,22 @@ class Rpc:
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
+
+
+def rpc_revert(exc: RpcError) -> DisfrutaError | None:
+    """The decoded revert an ``eth_call``/``eth_estimateGas`` error carries (nodes put the data at ``data`` or
+    nest it as ``data.data``), or ``None`` when it carries none."""
+    from disfruta.errors import decode_revert
+
+    data = exc.data
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+        try:
+            return decode_revert(bytes.fromhex(data[2:]))
+        except ValueError:
+            return None
+    return None
 
 
 def _result(method: str, response: Any) -> Any:

@@ -26,10 +26,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from disfruta.codec import Function, hexdata, unhex
-from disfruta.errors import ContractError, DisfrutaError, TransactionError, decode_revert
+from disfruta.errors import DisfrutaError, TransactionError, decode_revert
 from disfruta.models import Event, Receipt
-from disfruta.rpc import NodeUnreachable, Request, Rpc, RpcError
-
+from disfruta.rpc import NodeUnreachable, Request, Rpc, RpcError, rpc_revert
 
 
 class _Host(Protocol):
@@ -88,6 +87,15 @@ class NonceManager:
     def resync(self, sender: str) -> None:
         with self._lock:
             self._next.pop(sender, None)
+
+    def release(self, sender: str, nonce: int) -> None:
+        """``nonce`` was reserved but nothing was sent with it: hand it out again (or recount if later nonces
+        were reserved meanwhile), so no gap stalls the sender's later transactions."""
+        with self._lock:
+            if self._next.get(sender) == nonce + 1:
+                self._next[sender] = nonce
+            else:
+                self._next.pop(sender, None)
 
 
 class FeeCache:
@@ -230,11 +238,13 @@ class Sender:
                nonce: int | None = None) -> PendingTransaction:
         """Sends ``call`` and returns at once with its hash."""
         sender = signer.address if isinstance(signer, LocalAccount) else to_checksum_address(signer)
+        data = call.data  # an argument that doesn't fit the ABI fails here, before a nonce is taken
         limit = gas or self._gas_limit(call, sender, simulate)
-        for attempt in range(3):
+        fees = self.fees.get()
+        for _attempt in range(3):
             n = self.nonces.reserve(sender) if nonce is None else nonce
             try:
-                tx_hash = self._send(call, signer, sender, n, limit)
+                tx_hash = self._send(call, data, fees, signer, sender, n, limit)
             except _NonceTaken:
                 # The node has another transaction at that nonce (sent by someone else with this key): recount.
                 self.nonces.resync(sender)
@@ -242,14 +252,22 @@ class Sender:
                 continue
             except _Underpriced:
                 self.fees.invalidate()
-                nonce = n  # nothing was accepted at this nonce: sign again with fresh fees
+                fees = self.fees.get()
+                nonce = n  # the node accepted nothing at this nonce: sign again with fresh fees
                 continue
+            except _Ambiguous:
+                self.nonces.resync(sender)  # it may or may not hold that nonce: ask the node next time
+                raise
+            except BaseException:
+                self.nonces.release(sender, n)  # refused outright: nothing holds that nonce
+                raise
             return PendingTransaction(tx_hash=tx_hash, call=call, sender=sender, nonce=n, gas_limit=limit)
         raise TransactionError(f"{call.describe()} from {sender}: the node refused it three times (nonce or fees)")
 
-    def _send(self, call: TxCall, signer: LocalAccount | str, sender: str, nonce: int, gas: int) -> str:
-        tx: dict[str, Any] = {"from": sender, "to": call.to, "data": hexdata(call.data), "value": call.value,
-                              "gas": gas, "nonce": nonce, "chainId": self.core.chain_id, **self.fees.get()}
+    def _send(self, call: TxCall, data: bytes, fees: dict[str, int], signer: LocalAccount | str, sender: str,
+              nonce: int, gas: int) -> str:
+        tx: dict[str, Any] = {"from": sender, "to": call.to, "data": hexdata(data), "value": call.value,
+                              "gas": gas, "nonce": nonce, "chainId": self.core.chain_id, **fees}
         if isinstance(signer, LocalAccount):
             if "maxFeePerGas" in tx:
                 tx["type"] = 2
@@ -260,6 +278,9 @@ class Sender:
         rpc_tx = {k: hex(v) if isinstance(v, int) else v for k, v in tx.items()}
         try:
             return str(self.rpc.request("eth_sendTransaction", [rpc_tx]))
+        except NodeUnreachable:
+            raise _Ambiguous(f"{call.describe()} from {sender} (nonce {nonce}): the node became unreachable while "
+                             "receiving it; it may or may not have been sent (check the sender's nonce)") from None
         except RpcError as exc:
             _classify_send_error(exc, call, sender)
             raise
@@ -273,8 +294,8 @@ class Sender:
             except NodeUnreachable:
                 # The answer was lost, not necessarily the transaction: look it up, then send the same bytes again.
                 if attempt == self.rpc.retries:
-                    raise TransactionError(f"{call.describe()} from {sender}: the node is unreachable; the signed "
-                                           f"transaction {tx_hash} may or may not have been received") from None
+                    raise _Ambiguous(f"{call.describe()} from {sender}: the node is unreachable; the signed "
+                                     f"transaction {tx_hash} may or may not have been received") from None
                 time.sleep(delay)
                 delay *= 2
                 try:
@@ -285,10 +306,9 @@ class Sender:
             except RpcError as exc:
                 if _is_known(exc):
                     return tx_hash
-                if _is_nonce_error(exc):
-                    # Our own earlier attempt may have landed with this nonce: then it is sent, not to resend.
-                    if self.rpc.request("eth_getTransactionByHash", [tx_hash]) is not None:
-                        return tx_hash
+                # Our own earlier attempt may have landed with this nonce: then it is sent, not to resend.
+                if _is_nonce_error(exc) and self.rpc.request("eth_getTransactionByHash", [tx_hash]) is not None:
+                    return tx_hash
                 _classify_send_error(exc, call, sender)
                 raise
         raise AssertionError("unreachable")
@@ -319,9 +339,9 @@ class Sender:
                         p.error = TransactionError(f"{p.call.describe()}: no receipt for {p.tx_hash} within "
                                                    f"{timeout or self.receipt_timeout:.0f} s (still pending?)")
                 return
-            # 2 ms, 4 ms, … up to 250 ms: a receipt on an automining node is there at once, on a chain with
-            # 1-second blocks within a few polls, and a slow chain is polled four times a second.
-            delay = min(max(delay * 2, 0.002), 0.25)
+            # 2 ms, 4 ms, … up to 1 s: a receipt on an automining node is there at once, on a chain with 1-second
+            # blocks within a few polls, and a slow chain is asked once a second (one batched request for all).
+            delay = min(max(delay * 2, 0.002), 1.0)
 
     def _settle(self, p: PendingTransaction, raw: dict[str, Any]) -> None:
         block, gas_used = int(raw["blockNumber"], 16), int(raw["gasUsed"], 16)
@@ -342,19 +362,36 @@ class Sender:
             self.gas.forget(p.call)
             return TransactionError(f"{p.call.describe()} ({p.tx_hash}) ran out of gas at {gas_used:,}; the next "
                                     "send of this call is estimated afresh")
-        # Replay it on the state it failed in to learn the custom error it reverted with.
-        tx = {"from": p.sender, "to": p.call.to, "data": hexdata(p.call.data), "gas": hex(p.gas_limit)}
+        error = self._traced_error(p) or self._replayed_error(p, block)
+        if error is None:
+            return TransactionError(f"{p.call.describe()} ({p.tx_hash}) reverted in block {block}; replaying it no "
+                                    "longer reverts (the state changed within the block)")
+        error.tx_hash = p.tx_hash  # type: ignore[attr-defined]
+        if error.args:
+            error.args = (f"{error.args[0]} (transaction {p.tx_hash})",)
+        return error
+
+    def _traced_error(self, p: PendingTransaction) -> DisfrutaError | None:
+        """The revert output of the mined transaction itself, where the node traces (anvil, geth, erigon …)."""
+        try:
+            trace = self.rpc.request("debug_traceTransaction", [p.tx_hash, {"tracer": "callTracer"}])
+        except (RpcError, NodeUnreachable):
+            return None
+        output = trace.get("output") if isinstance(trace, dict) else None
+        if not trace or not trace.get("error") or not output or len(unhex(output)) < 4:
+            return None
+        return decode_revert(unhex(output))
+
+    def _replayed_error(self, p: PendingTransaction, block: int) -> DisfrutaError | None:
+        """Replays the call before and after its block: the custom error, when the state it failed in persists."""
+        tx = {"from": p.sender, "to": p.call.to, "data": hexdata(p.call.data), "gas": hex(p.gas_limit),
+              "value": hex(p.call.value)}
         try:
             self.rpc.request("eth_call", [tx, hex(block - 1)])
             self.rpc.request("eth_call", [tx, hex(block)])
         except RpcError as exc:
-            error = _revert_error(exc, p.call)
-            error.tx_hash = p.tx_hash  # type: ignore[attr-defined]
-            if isinstance(error, ContractError):
-                error.args = (f"{error.args[0]} (transaction {p.tx_hash})",)
-            return error
-        return TransactionError(f"{p.call.describe()} ({p.tx_hash}) reverted in block {block}; replaying it no "
-                                "longer reverts (the state changed within the block)")
+            return _revert_error(exc, p.call)
+        return None
 
 
 # --------------------------------------------------------------------------------------------------- errors
@@ -366,6 +403,10 @@ class _NonceTaken(Exception):
 
 class _Underpriced(Exception):
     pass
+
+
+class _Ambiguous(TransactionError):
+    """The node may or may not have received the transaction."""
 
 
 def _is_known(exc: RpcError) -> bool:
@@ -380,7 +421,9 @@ def _is_nonce_error(exc: RpcError) -> bool:
 
 def _classify_send_error(exc: RpcError, call: TxCall, sender: str) -> None:
     m = exc.message.lower()
-    if _is_nonce_error(exc) or "nonce too high" in m:
+    # A replacement means the nonce is occupied (by another process, or our own pending transaction): never
+    # outbid it — recount instead.
+    if "replacement" in m or _is_nonce_error(exc) or "nonce too high" in m:
         raise _NonceTaken() from exc
     if "underpriced" in m or "fee cap" in m or "less than block base fee" in m or "max fee per gas" in m:
         raise _Underpriced() from exc
@@ -390,12 +433,7 @@ def _classify_send_error(exc: RpcError, call: TxCall, sender: str) -> None:
 
 
 def _revert_error(exc: RpcError, call: TxCall) -> DisfrutaError:
-    data = exc.data
-    if isinstance(data, dict):  # some nodes wrap it: {"data": "0x…"} or {"message":…, "data":…}
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        return decode_revert(unhex(data))
-    return TransactionError(f"{call.describe()} would fail: {exc.message}")
+    return rpc_revert(exc) or TransactionError(f"{call.describe()} would fail: {exc.message}")
 
 
 @dataclass

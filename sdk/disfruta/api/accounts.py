@@ -9,6 +9,7 @@ and one the timestamps of the blocks involved.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, Generic
@@ -33,6 +34,7 @@ def _topic(address: str) -> str:
 
 
 class LendersAPI(Generic[R]):
+    """``client.lenders``: a lender's whole position across the market."""
     def __init__(self, session: BaseSession[R], loans: LoansAPI[R], pool: PoolAPI[R]) -> None:
         self._s: BaseSession[R] = session
         self._loans: LoansAPI[R] = loans
@@ -96,13 +98,13 @@ class LendersAPI(Generic[R]):
         rows, principal_years = [], 0.0
         for n, info in enumerate(infos):
             address = info.address
-            notes, claimable = int(per_loan[2 * n]), int(per_loan[2 * n + 1])
-            share = notes / info.principal if info.principal else 0.0
-            repaid_principal = int(share * (info.principal - info.principal_outstanding)) if info.principal else 0
+            notes, claimable = (int(x) for x in per_loan[2 * n:2 * n + 2])  # (balanceOf, claimable) of loan n
+            share = notes / info.principal if info.principal else 0.0  # only for the time-weighted NAR below
+            repaid_principal = _pro_rata(info.principal - info.principal_outstanding, notes, info.principal)
             open_ = info.status in (LoanStatus.ACTIVE, LoanStatus.FUNDED, LoanStatus.FUNDING)
-            outstanding = int(share * info.principal_outstanding) if info.status in (
+            outstanding = _pro_rata(info.principal_outstanding, notes, info.principal) if info.status in (
                 LoanStatus.ACTIVE, LoanStatus.DEFAULTED) else (notes if open_ else 0)
-            loss = int(share * info.principal_outstanding) if info.status == LoanStatus.DEFAULTED else 0
+            loss = _pro_rata(info.principal_outstanding, notes, info.principal) if info.status == LoanStatus.DEFAULTED else 0
             refunds = received[address] if info.status in (LoanStatus.EXPIRED, LoanStatus.REJECTED) else 0
             earned = max(0, received[address] + claimable - repaid_principal - refunds) if info.principal else 0
             exp_loss = (expected_loss(info, outstanding, now, default_probability)
@@ -140,6 +142,7 @@ class LendersAPI(Generic[R]):
 
 
 class BorrowersAPI(Generic[R]):
+    """``client.borrowers``: a borrower's loans, limit, exposure and what is due next."""
     def __init__(self, session: BaseSession[R], loans: LoansAPI[R]) -> None:
         self._s: BaseSession[R] = session
         self._loans: LoansAPI[R] = loans
@@ -172,12 +175,18 @@ class BorrowersAPI(Generic[R]):
         )
 
 
+def _pro_rata(amount: int, notes: int, principal: int) -> int:
+    """The holder of ``notes`` of ``principal``'s part of ``amount``, in exact integers, rounded down as the loan
+    pays out."""
+    return amount * notes // principal if principal else 0
+
+
 def _area(history: list[tuple[int, int]], now: int, current: int) -> float:
     """∫ principal outstanding dt over the loan's life, from its (time, outstanding-after) history."""
     if not history:
         return 0.0
     area = 0.0
-    for (t0, v0), (t1, _v1) in zip(history, history[1:]):
+    for (t0, v0), (t1, _v1) in itertools.pairwise(history):
         area += v0 * (t1 - t0)
     t_last, v_last = history[-1]
     return area + v_last * max(0, now - t_last) if current else area

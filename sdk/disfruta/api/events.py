@@ -48,6 +48,7 @@ class Subscription:
 
 
 class EventsAPI:
+    """``client.events``: the market's decoded events (history by name and block range) and subscriptions."""
     def __init__(self, core: Core) -> None:
         self._core = core
 

@@ -65,11 +65,13 @@ class LoansAPI(Generic[R]):
         self._token: TokenAPI[R] = token
         self.factory = session.core.address("LoanFactory")
         self._addresses = addresses  # shared by every view of the client: loan id → address (never changes)
+        self.scan_budget = 1_000  # loans one `list` call reads at most while filling a filtered page
         self._lock = lock
 
     # ------------------------------------------------------------------------------------------- addresses
 
     def count(self, block: BlockId = "latest") -> int:
+        """How many loans the factory has created (ids are 1 … count)."""
         return int(self._s.core.call(self.factory, "LoanFactory", "loanCounter", block=block))
 
     def address(self, loan: Loan) -> str:
@@ -121,7 +123,8 @@ class LoansAPI(Generic[R]):
         return rows[loan]
 
     def many(self, loans: Sequence[Loan], block: BlockId = "latest") -> builtins.list[LoanInfo]:
-        """Several loans in one round trip (ids or addresses), in the order given."""
+        """Several loans in one round trip (ids or addresses), in the order given; an address not read before costs
+        one more round trip to check it with the factory."""
         ids = [x for x in loans if isinstance(x, int)]
         by_id, _ = self._rows_by_id(ids, block) if ids else ({}, None)
         missing = [x for x in ids if x not in by_id]
@@ -176,10 +179,11 @@ class LoansAPI(Generic[R]):
         return rows, wrong, info
 
     @staticmethod
-    def _info(address: str, row: Sequence[Any]) -> LoanInfo:
-        terms = decode_struct(LoanTerms, row[0])
-        position = decode_struct(LoanPosition, row[1])
-        funding = row[2]
+    def _info(address: str, values: Sequence[Any]) -> LoanInfo:
+        row = dict(zip(_ROW, values, strict=True))
+        terms = decode_struct(LoanTerms, row["terms"])
+        position = decode_struct(LoanPosition, row["position"])
+        funding = row["funding"]
         return LoanInfo(
             loan_id=terms.loan_id, address=address, borrower=terms.borrower, status=position.status,
             grade=terms.grade, purpose=PURPOSES[terms.purpose] if terms.purpose < len(PURPOSES) else str(terms.purpose),
@@ -187,8 +191,9 @@ class LoansAPI(Generic[R]):
             annual_rate_bps=terms.annual_rate_bps, term_months=terms.term_months,
             monthly_payment=terms.monthly_payment, funding_deadline=funding["deadline"], funded_at=position.funded_at,
             start_time=position.start_time, principal_outstanding=position.principal_outstanding,
-            interest_owed=position.interest_owed, late_fees_owed=position.late_fees_owed, amount_due=row[3],
-            payoff_amount=row[4], next_due_date=row[5], days_past_due=row[6], paused=row[7],
+            interest_owed=position.interest_owed, late_fees_owed=position.late_fees_owed,
+            amount_due=row["amountDue"], payoff_amount=row["payoffAmount"], next_due_date=row["nextDueDate"],
+            days_past_due=row["daysPastDue"], paused=row["isPaused"],
             fees_accrued=position.fees_accrued, paid_toward_schedule=position.paid_toward_schedule,
         )
 
@@ -198,10 +203,13 @@ class LoansAPI(Generic[R]):
              limit: int = 20, cursor: str | None = None, block: BlockId = "latest") -> Page[LoanInfo]:
         """The marketplace, newest first: at most ``limit`` loans matching every filter given, and the cursor of the
         next page (``None`` when every loan has been seen). An unfiltered page of 20 costs two round trips (one with
-        a cursor); filters read further windows of loans until the page is full."""
+        a cursor); filters read further windows of loans until the page is full, up to ``scan_budget`` loans per
+        call: past that the page comes back shorter, with the cursor to go on from (a selective filter over a big
+        market is the index's job)."""
         if not 1 <= limit <= 500:
             raise ValueError(f"limit must be 1 … 500, got {limit}")
-        start = _parse_cursor(cursor) if cursor is not None else self.count(block)
+        count = self.count(block) if cursor is None else None
+        start = count if count is not None else _parse_cursor(cursor)  # type: ignore[arg-type]
         who = to_checksum_address(borrower) if borrower is not None else None
 
         def wanted(x: LoanInfo) -> bool:
@@ -215,9 +223,15 @@ class LoansAPI(Generic[R]):
 
         items: builtins.list[LoanInfo] = []
         next_id, window = start, limit
-        while next_id >= 1 and len(items) < limit:
+        scanned = 0
+        while next_id >= 1 and len(items) < limit and scanned < self.scan_budget:
             ids = list(range(next_id, max(0, next_id - window), -1))
             rows, _ = self._rows_by_id(ids, block)
+            if not rows and count is None:  # a cursor past the newest loan: start at the newest
+                count = self.count(block)
+                if next_id > count:
+                    next_id = count
+                    continue
             for loan_id in ids:
                 next_id = loan_id - 1
                 row = rows.get(loan_id)
@@ -225,6 +239,7 @@ class LoansAPI(Generic[R]):
                     items.append(row)
                     if len(items) == limit:
                         break
+            scanned += len(ids)
             window = min(window * 2, 200)
         return Page(items=items, next_cursor=str(next_id) if next_id >= 1 else None)
 
@@ -239,9 +254,11 @@ class LoansAPI(Generic[R]):
             cursor = page.next_cursor
 
     def terms(self, loan: Loan, block: BlockId = "latest") -> LoanTerms:
+        """The loan's terms (``ILoan.Terms``)."""
         return decode_struct(LoanTerms, self._s.core.call(self.address(loan), "Loan", "terms", block=block))
 
     def position(self, loan: Loan, block: BlockId = "latest") -> LoanPosition:
+        """Where the loan stands (``ILoan.Position``)."""
         return decode_struct(LoanPosition, self._s.core.call(self.address(loan), "Loan", "position", block=block))
 
     def config(self, loan: Loan, block: BlockId = "latest") -> LoanConfig:
@@ -249,10 +266,12 @@ class LoansAPI(Generic[R]):
         return decode_struct(LoanConfig, self._s.core.call(self.address(loan), "Loan", "config", block=block))
 
     def notes(self, loan: Loan, holder: str, block: BlockId = "latest") -> int:
+        """How many notes of ``loan`` ``holder`` has (1 note = 1 token unit of principal funded)."""
         return int(self._s.core.call(self.address(loan), "Loan", "balanceOf", to_checksum_address(holder),
                                      block=block))
 
     def claimable(self, loan: Loan, lender: str, block: BlockId = "latest") -> int:
+        """What ``lender`` can claim from ``loan`` now (token units)."""
         return int(self._s.core.call(self.address(loan), "Loan", "claimable", to_checksum_address(lender),
                                      block=block))
 
@@ -307,8 +326,8 @@ class LoansAPI(Generic[R]):
     def repay_installment(self, loan: Loan) -> R:
         """Pays what is due now, or the next installment early when nothing is due yet."""
         info = self.get(loan)
-        if info.status != LoanStatus.ACTIVE:
-            raise ConfigurationError(f"loan #{info.loan_id} is {info.status.name.lower()}, not active: nothing to repay")
+        if info.status not in _REPAYABLE:
+            raise ConfigurationError(f"loan #{info.loan_id} is {info.status.name.lower()}: nothing to repay")
         due = info.amount_due or min(info.monthly_payment, info.payoff_amount)
         if due >= info.payoff_amount:
             # The last installment is the whole balance; interest accrues until the block lands, so pay it off
@@ -319,8 +338,8 @@ class LoansAPI(Generic[R]):
     def pay_off(self, loan: Loan) -> R:
         """Repays the loan in full (no prepayment penalty)."""
         info = self.get(loan)
-        if info.status != LoanStatus.ACTIVE:
-            raise ConfigurationError(f"loan #{info.loan_id} is {info.status.name.lower()}, not active: nothing to pay off")
+        if info.status not in _REPAYABLE:
+            raise ConfigurationError(f"loan #{info.loan_id} is {info.status.name.lower()}: nothing to pay off")
         # A few seconds' more interest may accrue before the transaction lands: allow a margin; the loan takes only
         # what is owed (makeRepayment caps the amount at the payoff).
         self._token.ensure_allowance(info.address, info.payoff_amount + info.payoff_amount // 10_000 + 1)
@@ -392,10 +411,12 @@ class LoansAPI(Generic[R]):
         return self._s.send(TxCall(self.factory, FACTORY.function("rejectLoan"), (loan_id, raw.ljust(32, b"\0"))))
 
     def pause(self, loan_id: int) -> R:
+        """Underwriter or guardian: stops funding and drawdown of one loan (repayments and claims go on)."""
         self._check_id(loan_id)
         return self._s.send(TxCall(self.factory, FACTORY.function("pauseLoan"), (loan_id,)))
 
     def unpause(self, loan_id: int) -> R:
+        """Lifts a loan's pause."""
         self._check_id(loan_id)
         return self._s.send(TxCall(self.factory, FACTORY.function("unpauseLoan"), (loan_id,)))
 
@@ -413,6 +434,10 @@ class LoansAPI(Generic[R]):
 
     def _loan_tx(self, loan: Loan, function: str) -> R:
         return self._s.send(TxCall(self.address(loan), LOAN.function(function)))
+
+
+# A defaulted loan still takes repayments (recoveries), like an active one.
+_REPAYABLE = (LoanStatus.ACTIVE, LoanStatus.DEFAULTED)
 
 
 def _positive(name: str, amount: int) -> None:

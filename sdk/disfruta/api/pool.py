@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Generic
 
@@ -19,6 +20,7 @@ POOL = codec_for("LendingPool")
 
 
 class PoolAPI(Generic[R]):
+    """The lending pool (``client.pool``): a lender's idle cash, auto-invest criteria and investing from the account."""
     def __init__(self, session: BaseSession[R], token: TokenAPI[R], loans: LoansAPI[R]) -> None:
         self._s: BaseSession[R] = session
         self._token: TokenAPI[R] = token
@@ -73,8 +75,7 @@ class PoolAPI(Generic[R]):
 
     def disable_auto_invest(self) -> R:
         """Keeps the criteria but stops auto-invest for this lender."""
-        current = self.criteria(self._s.address)
-        return self.set_criteria(AutoInvestCriteria(**{**current.__dict__, "enabled": False}))
+        return self.set_criteria(dataclasses.replace(self.criteria(self._s.address), enabled=False))
 
     def auto_invest(self, loan: Loan, lenders: Sequence[str]) -> R:
         """Anyone (the keeper): invests for each of ``lenders`` whose criteria ``loan`` meets (re-checked on chain;

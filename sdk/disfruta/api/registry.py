@@ -31,6 +31,7 @@ def _reason(reason: str | bytes) -> bytes:
 
 
 class RegistryAPI(Generic[R]):
+    """The user registry (``client.registry``): KYC status, roles, grades; oracle attestations; the admin path."""
     def __init__(self, session: BaseSession[R]) -> None:
         self._s: BaseSession[R] = session
         self.address = session.core.address("UserRegistry")

@@ -23,10 +23,12 @@ Signer = LocalAccount | str
 
 
 class BaseSession(Generic[R]):
-    def __init__(self, core: Core, signer: Signer | None, *, simulate: bool) -> None:
+    def __init__(self, core: Core, signer: Signer | None, *, simulate: bool, approve_max: bool = False) -> None:
         self.core = core
         self.signer = signer
         self.simulate = simulate
+        # Approvals: exactly what each write spends (the default), or once for good (bots that repay or fund often).
+        self.approve_max = approve_max
         # Pipelines: the allowance left by (owner, spender) after the writes already sent in this batch.
         self.approved: dict[tuple[str, str], int] = {}
         self.tracks_allowances = False
@@ -40,8 +42,8 @@ class BaseSession(Generic[R]):
 
     def _require_signer(self) -> Signer:
         if self.signer is None:
-            self.address  # raises the explanation
-        assert self.signer is not None
+            raise ConfigurationError("this client has no account: pass account= (a private key or an unlocked "
+                                     "node address), or use client.as_account(...)")
         return self.signer
 
     def send(self, call: TxCall, *, post: Callable[[Receipt], Receipt] | None = None,
@@ -63,8 +65,8 @@ class Session(BaseSession[Receipt]):
 class PipelineSession(BaseSession[PendingTransaction]):
     """Sends each write at once (nonces counted locally) and collects them; `finish` awaits every receipt."""
 
-    def __init__(self, core: Core, signer: Signer | None, *, simulate: bool) -> None:
-        super().__init__(core, signer, simulate=simulate)
+    def __init__(self, core: Core, signer: Signer | None, *, simulate: bool, approve_max: bool = False) -> None:
+        super().__init__(core, signer, simulate=simulate, approve_max=approve_max)
         self.report = BatchReport()
         self.tracks_allowances = True
 

@@ -17,6 +17,7 @@ ORIGINATION, SERVICING = 0, 1  # ITreasury.FeeType
 
 
 class TreasuryAPI(Generic[R]):
+    """The treasury (``client.treasury``): fees by type, the reserve and its default cover."""
     def __init__(self, session: BaseSession[R], token: TokenAPI[R]) -> None:
         self._s: BaseSession[R] = session
         self._token: TokenAPI[R] = token
