@@ -118,3 +118,14 @@ def test_event__decode_by_topic__named_args():
     spec = codec_for("Loan").event("RepaymentMade")
     assert [i["name"] for i in spec.inputs][0] == "payer"
     assert spec.topic == codec_for("ILoan").event("RepaymentMade").topic
+
+
+def test_function__overloaded_name__codec_error_lists_the_signatures():
+    from disfruta.codec import ContractCodec
+
+    abi = [{"type": "function", "name": "pay", "inputs": [{"name": "a", "type": "uint256"}], "outputs": []},
+           {"type": "function", "name": "pay", "inputs": [{"name": "a", "type": "address"}], "outputs": []}]
+    codec = ContractCodec("Overloads", abi)
+    with pytest.raises(CodecError, match=r"overloaded: name one of pay\(address\), pay\(uint256\)"):
+        codec.function("pay")
+    assert codec.function("pay(uint256)").encode(5)[:4] == codec.function("pay(uint256)").selector

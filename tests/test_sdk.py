@@ -42,7 +42,7 @@ def as_(client):
 def loan_id(client, as_, borrower, underwriter, onboard, unit):
     onboard(borrower, Role.BORROWER, Grade.B3)
     receipt = as_(borrower).loans.apply(amount=1_000 * unit, term_months=12, purpose=2, funding_period=10 * DAY)
-    loan_id = receipt.return_value[0]
+    loan_id = receipt.return_value.loan_id
     as_(underwriter).loans.approve(loan_id)
     return loan_id
 
@@ -254,7 +254,7 @@ def test_portfolio__requests_do_not_grow_with_the_market(client, as_, loan_id, l
     as_(lender).loans.fund(loan_id, 100 * unit)
     _, few = requests_of(client, lambda: client.lenders.portfolio(lender.address))
     for _ in range(6):  # loans the lender has nothing to do with
-        new_id = as_(borrower).loans.apply(amount=1_000 * unit, term_months=12).return_value[0]
+        new_id = as_(borrower).loans.apply(amount=1_000 * unit, term_months=12).return_value.loan_id
         as_(underwriter).loans.approve(new_id)
     portfolio, many = requests_of(client, lambda: client.lenders.portfolio(lender.address))
     assert many == few
@@ -487,3 +487,46 @@ def test_repay__defaulted_loan__recoveries_accepted(client, as_, loan_id, lender
     mint(market, borrower, 2_000 * unit)
     paid = as_(borrower).loans.repay_installment(loan_id).one("RepaymentMade").args["amount"]
     assert paid > 0
+
+
+def test_get_logs__provider_caps_the_range__split_until_answered(client, chain, deployment, as_, borrower, onboard,
+                                                                 unit, monkeypatch):
+    onboard(borrower, Role.BORROWER, Grade.B3)
+    for _ in range(3):
+        as_(borrower).loans.apply(amount=1_000 * unit, term_months=12)
+    everything = client.events.get(["LoanCreated"])
+    ranged = Disfruta.from_web3(chain.provider.web3, deployment, max_log_range=2)
+    assert ranged.events.get(["LoanCreated"]) == everything
+    capped = Disfruta.from_web3(chain.provider.web3, deployment)
+    real = capped.rpc.batch
+    refused = []
+
+    def cap(requests, raise_errors=True):  # a provider that answers at most 3 blocks per query
+        out = []
+        for r, answer in zip(requests, real(requests, raise_errors=False), strict=True):
+            f = r.params[0] if r.method == "eth_getLogs" else None
+            if f and f["toBlock"] != "latest" and int(f["toBlock"], 16) - int(f["fromBlock"], 16) > 2:
+                refused.append(f)
+                answer = RpcError("eth_getLogs", -32005, "query exceeds max block range 3")
+            out.append(answer)
+        return out
+
+    monkeypatch.setattr(capped.rpc, "batch", cap)
+    head = chain.blocks.head.number
+    assert capped.events.get(["LoanCreated"], to_block=head) == everything and refused
+    with pytest.raises(errors.ConfigurationError, match="max_log_range"):
+        Disfruta.from_web3(chain.provider.web3, deployment, max_log_range=0)
+
+
+def test_approve_max__second_deposit__no_second_approval(client, chain, deployment, market, onboard, unit):
+    key = Account.create()
+    chain.set_balance(key.address, 10**19)
+    onboard(key.address, Role.LENDER)
+    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
+    bot = Disfruta.from_web3(chain.provider.web3, deployment, account=key, approve_max=True)
+    with bot.batch() as batch:
+        batch.pool.deposit(10 * unit)
+        batch.pool.deposit(10 * unit)
+    assert [p.call.function.name for p in batch.report.transactions] == ["approve", "deposit", "deposit"]
+    assert batch.report.ok and client.pool.balance(key.address) == 20 * unit
+    assert bot.token.allowance(key.address, bot.pool.address) == 2**256 - 1  # OpenZeppelin keeps an infinite one

@@ -18,6 +18,10 @@ def __getattr__(name: str) -> object:
         from disfruta.client import Disfruta
 
         return Disfruta
+    if name in ("DisfrutaError", "ContractError", "ConfigurationError", "TransactionError"):
+        from disfruta import errors
+
+        return getattr(errors, name)
     if name in ("AutoInvestCriteria", "Deployment", "LoanStatus", "Page", "Receipt"):
         from disfruta import models
 
@@ -32,6 +36,10 @@ __all__ = [
     "AutoInvestCriteria",
     "Batch",
     "BatchReport",
+    "ConfigurationError",
+    "ContractError",
+    "DisfrutaError",
+    "TransactionError",
     "CreditAttestation",
     "Deployment",
     "Disfruta",

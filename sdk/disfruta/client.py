@@ -3,7 +3,7 @@
 >>> from disfruta import Disfruta
 >>> client = Disfruta.connect("http://127.0.0.1:8545", "deployments/local.json", account=key)   # doctest: +SKIP
 >>> receipt = client.loans.apply(amount=client.to_units(5_000), term_months=36)                  # doctest: +SKIP
->>> client.loans.get(receipt.return_value[0]).status                                             # doctest: +SKIP
+>>> client.loans.get(receipt.return_value.loan_id).status                                       # doctest: +SKIP
 <LoanStatus.PENDING: 0>
 >>> page = client.loans.list(status=LoanStatus.FUNDING, limit=20)                                # doctest: +SKIP
 >>> with client.batch() as batch:                # pipelined: sent back to back, receipts awaited together
@@ -92,17 +92,19 @@ class Disfruta(_Modules[Receipt]):
                 account: Signer | bytes | None = None, *, simulate: bool = True, approve_max: bool = False,
                 retries: int = 3,
                 multicall: str | None = MULTICALL3_ADDRESS, fee_ttl: float = 2.0, receipt_timeout: float = 120.0,
-                timeout: float = 30.0) -> Disfruta:
+                timeout: float = 30.0, max_log_range: int | None = None) -> Disfruta:
         """Connects to a node by RPC URL (``http(s)://`` or ``ws(s)://``) for the market in ``deployment`` (a
         deployment file, its parsed dict or a `Deployment`). ``account``: a private key (hex or bytes) or
         `LocalAccount` that signs here, or the address of an account the node has unlocked. ``simulate``: estimate
         (simulate) every single write first, so a revert raises before anything is spent. ``approve_max``: approve a
         spender once for good instead of exactly what each write spends (one transaction instead of two for a bot
-        that repays or funds often; the trade-off is a standing allowance)."""
+        that repays or funds often; the trade-off is a standing allowance). ``max_log_range``: the most blocks one
+        ``eth_getLogs`` may span on this provider (a query refused as too large is split either way)."""
         dep = deployment if isinstance(deployment, Deployment) else (
             Deployment.from_dict(deployment) if isinstance(deployment, dict) else Deployment.from_file(deployment))
         rpc = Rpc.from_url(url, timeout=timeout, retries=retries)
-        core = Core(rpc, dep, multicall=multicall, fee_ttl=fee_ttl, receipt_timeout=receipt_timeout)
+        core = Core(rpc, dep, multicall=multicall, fee_ttl=fee_ttl, receipt_timeout=receipt_timeout,
+                    max_log_range=max_log_range)
         return cls(core, _signer(account), simulate=simulate, approve_max=approve_max)
 
     @classmethod

@@ -203,6 +203,7 @@ class ContractCodec:
         self.name = name
         self.abi = list(abi)
         self._functions: dict[str, Function] = {}
+        self._ambiguous: set[str] = set()
         self.events: dict[bytes, EventSpec] = {}
         for item in self.abi:
             if item.get("type") == "function":
@@ -212,14 +213,20 @@ class ContractCodec:
                               outputs=tuple(item.get("outputs", ())),
                               mutability=str(item.get("stateMutability", "nonpayable")))
                 self._functions[sig] = fn
-                self._functions.setdefault(fn.name, fn)  # by plain name too (the first overload)
+                if fn.name in self._functions and self._functions[fn.name].signature != sig:
+                    self._ambiguous.add(fn.name)  # overloaded: only the full signature names one
+                self._functions.setdefault(fn.name, fn)
             elif item.get("type") == "event" and not item.get("anonymous"):
                 sig = f"{item['name']}({','.join(canonical_type(i) for i in item['inputs'])})"
                 spec = EventSpec(str(item["name"]), keccak(text=sig), tuple(item["inputs"]))
                 self.events[spec.topic] = spec
 
     def function(self, name: str) -> Function:
-        """A function by name or full signature; ``CodecError`` naming the contract otherwise."""
+        """A function by name or full signature; ``CodecError`` naming the contract otherwise (or when the name is
+        overloaded: then only the full signature names one)."""
+        if name in self._ambiguous:
+            overloads = sorted(f.signature for k, f in self._functions.items() if f.name == name and k == f.signature)
+            raise CodecError(f"{self.name}.{name} is overloaded: name one of {', '.join(overloads)}")
         try:
             return self._functions[name]
         except KeyError:

@@ -18,7 +18,7 @@ from disfruta.codec import CodecError, ContractCodec, codec_for, to_checksum_add
 from disfruta.errors import ConfigurationError, DisfrutaError
 from disfruta.models import Deployment, Event, Receipt
 from disfruta.multicall import MULTICALL3_ADDRESS, BlockId, BlockInfo, Call, Reader, block_param
-from disfruta.rpc import Request, Rpc
+from disfruta.rpc import Request, Rpc, RpcError
 from disfruta.tx import PendingTransaction, Sender, TxCall
 
 # Every contract whose events the SDK decodes (the notes of each loan are an ERC-20, so Transfer comes from there).
@@ -30,7 +30,7 @@ class Core:
 
     def __init__(self, rpc: Rpc, deployment: Deployment, *, chain_id: int | None = None,
                  multicall: str | None = MULTICALL3_ADDRESS, fee_ttl: float = 2.0,
-                 receipt_timeout: float = 120.0) -> None:
+                 receipt_timeout: float = 120.0, max_log_range: int | None = None) -> None:
         self.rpc = rpc
         self.deployment = deployment
         self.chain_id = chain_id if chain_id is not None else int(rpc.request("eth_chainId"), 16)
@@ -38,6 +38,9 @@ class Core:
             raise ConfigurationError(f"the node is on chain {self.chain_id} but the deployment is for "
                                      f"{deployment.chain_id}")
         self.reader = Reader(rpc, multicall=multicall)
+        if max_log_range is not None and max_log_range < 1:
+            raise ConfigurationError(f"max_log_range must be at least 1 block, got {max_log_range}")
+        self.max_log_range = max_log_range
         self.sender = Sender(self, fee_ttl=fee_ttl, receipt_timeout=receipt_timeout)
         self._events: dict[bytes, Any] = {}
         for name in EVENT_SOURCES:
@@ -123,8 +126,54 @@ class Core:
             flt["topics"] = topic_filter
         if address is not None:
             flt["address"] = address if isinstance(address, str) else list(address)
-        events = self.decode_logs(self.rpc.request("eth_getLogs", [flt]))
+        events = self.decode_logs(self.fetch_logs([flt])[0])
         return [e for e in events if not names or e.name in names]
+
+    def fetch_logs(self, filters: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """Raw logs of several ``eth_getLogs`` filters in one round trip, each in block order.
+
+        Providers cap the block range or the results of one query: with ``max_log_range`` set, each filter is read
+        in ranges of at most that many blocks; a query the node refuses as too large is split in halves and asked
+        again (down to one block), so nothing is silently cut short.
+        """
+        head: int | None = None
+        work: list[tuple[int, dict[str, Any]]] = []
+        for i, flt in enumerate(filters):
+            if self.max_log_range is None:
+                work.append((i, flt))
+                continue
+            start, end, head = self._range(flt, head)
+            for lo in range(start, end + 1, self.max_log_range):
+                work.append((i, {**flt, "fromBlock": hex(lo), "toBlock": hex(min(end, lo + self.max_log_range - 1))}))
+        out: list[list[dict[str, Any]]] = [[] for _ in filters]
+        while work:
+            answers = self.rpc.batch([Request("eth_getLogs", [f]) for _, f in work], raise_errors=False)
+            retry: list[tuple[int, dict[str, Any]]] = []
+            for (i, flt), answer in zip(work, answers, strict=True):
+                if not isinstance(answer, RpcError):
+                    out[i].extend(answer)
+                    continue
+                start, end, head = self._range(flt, head)
+                if not _too_large(answer) or start >= end:
+                    raise answer
+                mid = (start + end) // 2
+                retry += [(i, {**flt, "fromBlock": hex(start), "toBlock": hex(mid)}),
+                          (i, {**flt, "fromBlock": hex(mid + 1), "toBlock": hex(end)})]
+            work = retry
+        for logs in out:
+            logs.sort(key=lambda x: (_int(x["blockNumber"]), _int(x["logIndex"])))
+        return out
+
+    def _range(self, flt: dict[str, Any], head: int | None) -> tuple[int, int, int | None]:
+        def number(value: Any) -> int:
+            nonlocal head
+            if isinstance(value, str) and value.startswith("0x"):
+                return int(value, 16)
+            if head is None:
+                head = int(self.rpc.request("eth_blockNumber"), 16)
+            return head
+
+        return number(flt.get("fromBlock", hex(self.deployment.block))), number(flt.get("toBlock", "latest")), head
 
     def block_timestamps(self, numbers: Sequence[int]) -> dict[int, int]:
         """The timestamps of several blocks in one round trip."""
@@ -139,6 +188,12 @@ class Core:
     def accounts(self) -> list[str]:
         """The node's unlocked accounts (local dev chains)."""
         return [to_checksum_address(a) for a in self.rpc.request("eth_accounts")]
+
+
+def _too_large(exc: RpcError) -> bool:
+    """Whether the node refused a log query for its size (the wording differs by provider)."""
+    m = exc.message.lower()
+    return any(w in m for w in ("range", "too many", "limit", "exceed", "too large", "response size", "10000"))
 
 
 def _int(value: Any) -> int:

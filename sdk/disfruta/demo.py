@@ -131,7 +131,7 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
                 amount = min(b.limit, max(1_000 * unit, round(b.applicant["credit_amount"] / 25) * 25 * unit))
                 term = min(24, max(6, b.applicant["duration_months"]))
                 applied = client.as_account(b.wallet).loans.apply(amount, term, purpose=_purpose(b.applicant))
-                b.loan_id = applied.return_value[0]
+                b.loan_id = applied.return_value.loan_id
                 underwriter.loans.approve(b.loan_id)
             from disfruta.keeper import Keeper
 

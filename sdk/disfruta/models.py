@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from enum import IntEnum
-from typing import Any, Generic, Iterator, TypeVar
+from typing import Any, Generic, Iterator, NamedTuple, TypeVar
 
 from disfruta.codec import decode_struct
 from disfruta.deployment import Deployment  # noqa: F401  (re-exported: the one deployment model)
+from disfruta.errors import DisfrutaError
 from disfruta.grades import Grade
 
 PURPOSES = ("debt consolidation", "credit card", "home improvement", "business", "car", "medical", "education",
@@ -51,11 +52,22 @@ class Receipt:
         return [e for e in self.events if e.name == name]
 
     def one(self, name: str) -> Event:
-        """The single event named ``name`` (``ValueError`` if there is none or several)."""
+        """The single event named ``name`` (`EventNotFound` if there is none or several)."""
         found = self.find(name)
         if len(found) != 1:
-            raise ValueError(f"transaction {self.tx_hash} emitted {len(found)} {name} events, expected one")
+            raise EventNotFound(f"transaction {self.tx_hash} emitted {len(found)} {name} events, expected one")
         return found[0]
+
+
+class EventNotFound(DisfrutaError, LookupError):
+    """A receipt has not exactly the one event asked for."""
+
+
+class AppliedLoan(NamedTuple):
+    """What ``loans.apply`` returns in ``receipt.return_value``."""
+
+    loan_id: int
+    address: str
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from disfruta.grades import Grade
 from disfruta.models import BorrowerDashboard, Event, LoanInfo, LoanStatus, Portfolio, PortfolioLoan
 from disfruta.multicall import BlockId, Call, block_param
 from disfruta.returns import expected_loss, net_annualized_return, xirr
-from disfruta.rpc import Request
 
 REGISTRY = codec_for("UserRegistry")
 
@@ -46,9 +45,9 @@ class LendersAPI(Generic[R]):
         start = block_param(core.deployment.block)
         queries: list[tuple[list[str], list[str | None]]] = [
             (["LoanFunded", "Refunded"], [me]), (["Claimed"], [me]), (["Transfer"], [None, me]), (["Transfer"], [me])]
-        requests = [Request("eth_getLogs", [{"fromBlock": start, "toBlock": hex(to_block),
-                                             "topics": [core.topics_of(names), *extra]}]) for names, extra in queries]
-        logs = [log for answer in core.rpc.batch(requests) for log in answer]
+        filters = [{"fromBlock": start, "toBlock": hex(to_block), "topics": [core.topics_of(names), *extra]}
+                   for names, extra in queries]
+        logs = [log for answer in core.fetch_logs(filters) for log in answer]
         seen: set[tuple[str, int]] = set()
         unique = []
         for log in logs:

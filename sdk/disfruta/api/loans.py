@@ -23,6 +23,7 @@ from disfruta.errors import ConfigurationError, DisfrutaError
 from disfruta.grades import Grade
 from disfruta.models import (
     PURPOSES,
+    AppliedLoan,
     Installment,
     LoanConfig,
     LoanInfo,
@@ -294,15 +295,15 @@ class LoansAPI(Generic[R]):
     # ------------------------------------------------------------------------------------------- borrower
 
     def apply(self, amount: int, term_months: int, purpose: int = 0, funding_period: int = 14 * 86_400) -> R:
-        """Applies for a loan; the receipt's ``return_value`` is ``(loan_id, loan_address)``."""
+        """Applies for a loan; the receipt's ``return_value`` is an `AppliedLoan` (``loan_id``, ``address``)."""
         _positive("amount", amount)
         _purpose_name(purpose)
 
-        def created(receipt: Any) -> tuple[int, str]:
+        def created(receipt: Any) -> AppliedLoan:
             event = receipt.one("LoanCreated")
             with self._lock:
                 self._addresses[event.args["loanId"]] = event.args["loan"]
-            return event.args["loanId"], event.args["loan"]
+            return AppliedLoan(loan_id=int(event.args["loanId"]), address=event.args["loan"])
 
         return self._s.send(TxCall(self.factory, FACTORY.function("createLoan"),
                                    (amount, term_months, purpose, funding_period)),
