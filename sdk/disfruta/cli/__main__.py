@@ -1,0 +1,5 @@
+"""``python -m disfruta.cli``."""
+
+from disfruta.cli import main
+
+main()

@@ -1,0 +1,81 @@
+"""Local-chain commands: ``node``, ``deploy``, ``demo``, ``whoami``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from disfruta.cli.base import (
+    Context,
+    main,
+    pass_ctx,
+)
+from disfruta.cli.params import (
+    ACCOUNT,
+)
+
+# ----------------------------------------------------------------------------------------------- chain
+
+
+@main.command()
+@click.option("--port", default=8545, show_default=True)
+@click.option("--block-time", type=int, default=None, help="Seconds per block (default: mine on demand).")
+def node(port: int, block_time: int | None) -> NoReturn:
+    """Start a local anvil chain (Ctrl-C stops it)."""
+    anvil = shutil.which("anvil") or str(Path("node_modules/.bin/anvil").resolve())
+    if not Path(anvil).exists():
+        raise click.ClickException("anvil not found: run `make setup` (it comes from the npm package)")
+    args = [anvil, "--port", str(port)] + (["--block-time", str(block_time)] if block_time else [])
+    sys.exit(subprocess.call(args))
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the deployment file (default: the --deployment path).")
+@click.option("--owners", default=None, help="Comma-separated Safe owners (local chains: first 3 dev accounts).")
+@click.option("--threshold", type=int, default=2, show_default=True)
+@click.option("--operator", type=ACCOUNT, default=None,
+              help="Local chains: one account (address or dev index) as KYC admin, revoker, underwriter and oracle "
+                   "signer, so the whole market can be driven from the CLI (default: the Safe holds those roles).")
+@click.option("--kyc-admin", type=ACCOUNT, default=None, help="The KYC admin (verifies users; default the Safe).")
+@click.option("--revoker", type=ACCOUNT, default=None, help="The revoker (default the Safe).")
+@click.option("--underwriter", type=ACCOUNT, default=None, help="The underwriter (approves loans; default the Safe).")
+@click.option("--oracle-signer", "oracle_signers", type=ACCOUNT, multiple=True,
+              help="An address whose attestations the registry accepts (repeatable).")
+@pass_ctx
+def deploy(ctx: Context, out: str | None, owners: str | None, threshold: int, operator: str | int | None,
+           kyc_admin: str | int | None, revoker: str | int | None, underwriter: str | int | None,
+           oracle_signers: tuple[str | int, ...]) -> None:
+    """Deploy a market with its timelock and Safe; write the deployment file."""
+    from disfruta.governance.deployment import deploy_from_cli
+
+    path = Path(out or ctx.deployment)
+    signers = tuple(oracle_signers) or ((operator,) if operator is not None else ())
+    record = deploy_from_cli(ctx.network, path, owners.split(",") if owners else None, threshold, signers,
+                             kyc_admin=kyc_admin if kyc_admin is not None else operator,
+                             revoker=revoker if revoker is not None else operator,
+                             underwriter=underwriter if underwriter is not None else operator)
+    ctx.emit(record, lambda: click.echo(f"deployed to chain {record['chain_id']}; wrote {path}"))
+
+
+@main.command()
+@click.option("--network", "demo_network", default="ethereum:local:foundry", show_default=True,
+              help="ape network choice; the default starts a fresh local anvil.")
+def demo(demo_network: str) -> None:
+    """The full tour on a fresh local chain: deploy, onboard, fund, repay for months, default, tables."""
+    from disfruta.demo import run_demo
+
+    run_demo(demo_network)
+
+
+@main.command()
+@pass_ctx
+def whoami(ctx: Context) -> None:
+    """The signing account's address (from --key or --account)."""
+    address = ctx.address()
+    ctx.emit({"address": address}, lambda: click.echo(address))
