@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from disfruta.errors import ContractError, DisfrutaError
@@ -91,20 +92,19 @@ class Keeper:
                 self._invest(info, investors, report)
             elif (info.status == LoanStatus.FUNDING
                   or (info.status == LoanStatus.FUNDED and now > info.funded_at + self.config(info).drawdown_window)):
-                self._try(report, f"expire #{info.loan_id}", lambda i=info: self.client.loans.expire(i.address),
-                          lambda i=info: report.expired.append(i.loan_id))
+                self._try(report, f"expire #{info.loan_id}", partial(self.client.loans.expire, info.address),
+                          partial(report.expired.append, info.loan_id))
             elif (info.status == LoanStatus.ACTIVE
                   and info.days_past_due >= self.config(info).default_after // DAY):
-                self._try(report, f"default #{info.loan_id}",
-                          lambda i=info: self.client.loans.declare_default(i.address),
-                          lambda i=info: report.defaulted.append(i.loan_id))
+                self._try(report, f"default #{info.loan_id}", partial(self.client.loans.declare_default, info.address),
+                          partial(report.defaulted.append, info.loan_id))
             elif info.status == LoanStatus.ACTIVE and info.days_past_due > 0:
                 report.late[info.loan_id] = info.days_past_due
                 log.info("loan #%d is %d days past due", info.loan_id, info.days_past_due)
             if (self.sweep_min and info.fees_accrued >= self.sweep_min
                     and info.status in (LoanStatus.ACTIVE, LoanStatus.REPAID, LoanStatus.DEFAULTED)):
                 receipt = self._try(report, f"sweepFees #{info.loan_id}",
-                                    lambda i=info: self.client.loans.sweep_fees(i.address))
+                                    partial(self.client.loans.sweep_fees, info.address))
                 if receipt is not None:
                     report.fees_swept += sum(e.args["amount"] for e in receipt.find("FeesSwept"))
         return report
@@ -131,7 +131,7 @@ class Keeper:
                 return
             batch = investors[start:start + self.batch_size]
             receipt = self._try(report, f"autoInvest #{info.loan_id}",
-                                lambda b=batch: self.client.pool.auto_invest(info.address, b))
+                                partial(self.client.pool.auto_invest, info.address, batch))
             if receipt is None:
                 return
             amount = sum(e.args["amount"] for e in receipt.find("Invested"))

@@ -45,8 +45,10 @@ class LendersAPI(Generic[R]):
         start = block_param(core.deployment.block)
         queries: list[tuple[list[str], list[str | None]]] = [
             (["LoanFunded", "Refunded"], [me]), (["Claimed"], [me]), (["Transfer"], [None, me]), (["Transfer"], [me])]
-        filters = [{"fromBlock": start, "toBlock": hex(to_block), "topics": [core.topics_of(names), *extra]}
-                   for names, extra in queries]
+        filters: list[dict[str, Any]] = []
+        for names, more in queries:
+            topics: list[Any] = [core.topics_of(names), *more]
+            filters.append({"fromBlock": start, "toBlock": hex(to_block), "topics": topics})
         logs = [log for answer in core.fetch_logs(filters) for log in answer]
         seen: set[tuple[str, int]] = set()
         unique = []
