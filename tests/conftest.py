@@ -207,6 +207,38 @@ def treasury(market):
     return market.treasury
 
 
+def market_deployment(market: Market, chain: Any) -> dict[str, Any]:
+    """The test market as a deployment file holds it (what the SDK, the CLI and the README example read)."""
+    return {"chain_id": chain.chain_id, "block": 0, "network": "local",
+            "contracts": {"UserRegistry": market.registry.address, "LoanFactory": market.factory.address,
+                          "Treasury": market.treasury.address, "LendingPool": market.pool.address,
+                          "asset": market.asset.address}}
+
+
+@pytest.fixture(scope="session")
+def deployment(market, chain):
+    """The test market as a `disfruta.Deployment`."""
+    from disfruta.deployment import Deployment
+
+    return Deployment.from_dict(market_deployment(market, chain))
+
+
+@pytest.fixture
+def deployment_file(tmp_path, market, chain):
+    """The test market written as a deployment file."""
+    import json
+
+    path = tmp_path / "local.json"
+    path.write_text(json.dumps(market_deployment(market, chain)))
+    return path
+
+
+@pytest.fixture
+def rpc(chain) -> str:
+    """The test node's RPC URL."""
+    return chain.provider.uri
+
+
 @pytest.fixture
 def onboard(market, oracle, chain, chain_id, stranger):
     """Verifies ``user`` through oracle attestations: ``onboard(user, Role.LENDER)``, or a borrower with a grade."""

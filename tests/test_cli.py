@@ -15,27 +15,12 @@ from eth_account import Account
 
 from disfruta import Role
 from disfruta.cli import main
+from oracle.helpers import APPLICANT, PROFILE  # the oracle tests' sample applicant
 
 from conftest import DAY, Status
 
 ORACLE_KEY = "0x" + "a1" * 32  # the tests' oracle signer (conftest's `oracle`)
 SERVICING = 1  # ITreasury.FeeType
-
-
-@pytest.fixture
-def deployment_file(tmp_path, market, chain):
-    data = {"chain_id": chain.chain_id, "block": 0, "network": "local",
-            "contracts": {"UserRegistry": market.registry.address, "LoanFactory": market.factory.address,
-                          "Treasury": market.treasury.address, "LendingPool": market.pool.address,
-                          "asset": market.asset.address}}
-    path = tmp_path / "local.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
-@pytest.fixture
-def rpc(chain) -> str:
-    return chain.provider.uri
 
 
 @pytest.fixture
@@ -645,14 +630,6 @@ def test_registry_grade__bad_input__one_line_error(cli, borrower, stranger):
 # ----------------------------------------------------------------------------------------------- onboarding
 
 
-PROFILE = {"first_name": "Ana", "last_name": "García", "date_of_birth": "1990-04-01", "phone_number": "+34600123456",
-           "address_line1": "Calle Mayor 1", "city": "Madrid", "postal_code": "28013", "country": "ES",
-           "employment_status": "employed", "annual_income": 42_000}
-APPLICANT = {"checking_account": "none", "duration_months": 12, "credit_history": "existing_paid",
-             "purpose": "car_used", "credit_amount": 2_500, "savings": "unknown", "employment_since": "4_7y",
-             "installment_rate_pct": 2, "other_debtors": "none", "residence_since": 2, "property": "real_estate",
-             "age_years": 40, "other_installment_plans": "none", "housing": "own", "existing_credits": 1,
-             "job": "skilled", "dependents": 1, "telephone": "yes"}
 
 
 def test_onboard_kyc_attest_assess__oracle_service__graded_borrower_on_chain(cli, market, chain, admin, stranger,

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 
-import pytest
 
 from disfruta import AutoInvestCriteria, Disfruta, Role
 from disfruta.keeper import Keeper
 
 from conftest import DAY
-
-
-@pytest.fixture
-def deployment_file(tmp_path, market, chain):
-    data = {"chain_id": chain.chain_id, "block": 0, "network": "local",
-            "contracts": {"UserRegistry": market.registry.address, "LoanFactory": market.factory.address,
-                          "Treasury": market.treasury.address, "LendingPool": market.pool.address,
-                          "asset": market.asset.address}}
-    path = tmp_path / "local.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
-@pytest.fixture
-def rpc(chain) -> str:
-    return chain.provider.uri
 
 
 def new_client(rpc, deployment_file, account=None) -> Disfruta:

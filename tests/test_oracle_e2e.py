@@ -5,18 +5,11 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
-from disfruta import Deployment, Disfruta, Grade
+from disfruta import Disfruta, Grade
 from disfruta.oracle_client import OracleClient, OracleError
 from disfruta.oracle_process import OracleProcess
+from oracle.helpers import APPLICANT, PROFILE  # the oracle tests' sample applicant
 
-PROFILE = {"first_name": "Ana", "last_name": "García", "date_of_birth": "1990-04-01", "phone_number": "+34600123456",
-           "address_line1": "Calle Mayor 1", "city": "Madrid", "postal_code": "28013", "country": "ES",
-           "employment_status": "employed", "annual_income": 42_000}
-APPLICANT = {"checking_account": "none", "duration_months": 12, "credit_history": "existing_paid",
-             "purpose": "car_used", "credit_amount": 2_500, "savings": "unknown", "employment_since": "4_7y",
-             "installment_rate_pct": 2, "other_debtors": "none", "residence_since": 2, "property": "real_estate",
-             "age_years": 40, "other_installment_plans": "none", "housing": "own", "existing_credits": 1,
-             "job": "skilled", "dependents": 1, "telephone": "yes"}
 
 
 @pytest.fixture
@@ -28,10 +21,8 @@ def service(market, chain, admin):
         yield process
 
 
-def test_oracle_process__sign_in_kyc_credit__borrower_verified_on_chain(service, market, chain, stranger):
-    client = Disfruta.from_web3(chain.provider.web3, Deployment.from_dict({"chain_id": chain.chain_id, "contracts": {
-        "UserRegistry": market.registry.address, "LoanFactory": market.factory.address,
-        "Treasury": market.treasury.address, "LendingPool": market.pool.address, "asset": market.asset.address}}))
+def test_oracle_process__sign_in_kyc_credit__borrower_verified_on_chain(service, chain, deployment, stranger):
+    client = Disfruta.from_web3(chain.provider.web3, deployment)
     oracle = OracleClient(service.url)
     wallet = Account.create()
     session = oracle.sign_in(wallet)

@@ -14,6 +14,8 @@ from eth_account import Account
 
 from disfruta.attestations import Role
 
+from conftest import market_deployment
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -36,9 +38,7 @@ def _run_example(python: str, tmp_path: Path, market, chain, create_loan, onboar
     onboard(lender.address, Role.LENDER)
     market.asset.mint(lender.address, 1_000 * unit, sender=admin)
     deployment = tmp_path / "local.json"
-    deployment.write_text(json.dumps({"chain_id": chain.chain_id, "contracts": {
-        "UserRegistry": market.registry.address, "LoanFactory": market.factory.address,
-        "Treasury": market.treasury.address, "LendingPool": market.pool.address, "asset": market.asset.address}}))
+    deployment.write_text(json.dumps(market_deployment(market, chain)))
     script = tmp_path / "example.py"
     script.write_text(sdk_example())
     env = {**os.environ, "DISFRUTA_NETWORK": chain.provider.uri, "DISFRUTA_DEPLOYMENT": str(deployment),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
 from eth_account import Account
@@ -14,17 +15,6 @@ from disfruta.attestations import CreditAttestation, KycAttestation, sign_attest
 from disfruta.rpc import NodeUnreachable, RpcError
 
 from conftest import DAY, YEAR
-
-
-@pytest.fixture(scope="session")
-def deployment(market, chain) -> Deployment:
-    return Deployment.from_dict({
-        "chain_id": chain.chain_id,
-        "block": 0,
-        "contracts": {"UserRegistry": market.registry.address, "LoanFactory": market.factory.address,
-                      "Treasury": market.treasury.address, "LendingPool": market.pool.address,
-                      "asset": market.asset.address},
-    })
 
 
 @pytest.fixture
@@ -51,6 +41,16 @@ def mint(market, who, amount):
     market.asset.mint(who, amount, sender=who)
 
 
+@pytest.fixture
+def lender_key(chain, market, onboard, unit, admin):
+    """A fresh local key (signing here, not by the node): gas money, a verified lender, 100 tokens in the wallet."""
+    key = Account.create()
+    chain.set_balance(key.address, 10**19)
+    onboard(key.address, Role.LENDER)
+    market.asset.mint(key.address, 100 * unit, sender=admin)
+    return key
+
+
 def requests_of(client, action):
     before = client.rpc.requests
     result = action()
@@ -71,7 +71,8 @@ def test_submit_attestations__local_key_signer__verified_borrower(client, oracle
         credit, sign_attestation(credit, oracle.key, chain.chain_id, reg))
     assert {e.name for e in receipt.events} == {"UserVerified", "CreditGradeSet"}
     info = client.registry.user(user.address)
-    assert (info.status, info.grade, info.borrow_limit, info.is_verified_borrower) == ("verified", Grade.C1, 5_000, True)
+    assert (info.status, info.grade, info.borrow_limit) == ("verified", Grade.C1, 5_000)
+    assert info.is_verified_borrower
     assert client.registry.nonces(user.address) == (1, 1)
 
 
@@ -285,12 +286,8 @@ def test_handle_default_and_reserve__treasury_reads(client, as_, loan_id, lender
 # ------------------------------------------------------------------------------------------------ writes
 
 
-def test_batch__pipelined_deposits__every_receipt_and_one_decoded_failure(client, chain, market, onboard, unit):
-    key = Account.create()
-    chain.set_balance(key.address, 10**19)
-    onboard(key.address, Role.LENDER)
-    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
-    signer = client.as_account(key)
+def test_batch__pipelined_deposits__every_receipt_and_one_decoded_failure(client, lender_key, unit):
+    signer = client.as_account(lender_key)
     with signer.batch() as batch:
         for _ in range(5):
             batch.pool.deposit(10 * unit)
@@ -306,31 +303,23 @@ def test_batch__pipelined_deposits__every_receipt_and_one_decoded_failure(client
     failed = [p for p in report.transactions if not p.ok]
     assert len(failed) == 1 and type(failed[0].error).__name__ == "PoolInsufficientBalance"
     assert failed[0].tx_hash in str(failed[0].error)
-    assert client.pool.balance(key.address) == 60 * unit
+    assert client.pool.balance(lender_key.address) == 60 * unit
     nonces = [p.nonce for p in report.transactions]
     assert nonces == sorted(nonces) and len(set(nonces)) == len(nonces)
 
 
-def test_send__nonce_taken_by_another_sender_of_the_key__recovers(client, chain, market, onboard, unit):
-    key = Account.create()
-    chain.set_balance(key.address, 10**19)
-    onboard(key.address, Role.LENDER)
-    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
-    me = client.as_account(key)
+def test_send__nonce_taken_by_another_sender_of_the_key__recovers(client, lender_key, unit):
+    me = client.as_account(lender_key)
     me.pool.deposit(10 * unit)  # the nonce manager now counts this sender locally
-    other = Disfruta.from_web3(client.rpc.w3, client.deployment, account=key)  # a second process with the key
+    other = Disfruta.from_web3(client.rpc.w3, client.deployment, account=lender_key)  # a second process with the key
     other.pool.deposit(7 * unit)
     me.pool.deposit(10 * unit)  # its counted nonce is taken (by a different transaction): recounts and sends
-    assert client.pool.balance(key.address) == 27 * unit
+    assert client.pool.balance(lender_key.address) == 27 * unit
     assert len(client.events.get(["Deposited"], address=client.pool.address)) == 3
 
 
-def test_send__answer_lost__sent_once(client, chain, market, onboard, unit, monkeypatch):
-    key = Account.create()
-    chain.set_balance(key.address, 10**19)
-    onboard(key.address, Role.LENDER)
-    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
-    me = client.as_account(key)
+def test_send__answer_lost__sent_once(client, lender_key, unit, monkeypatch):
+    me = client.as_account(lender_key)
     me.token.approve(me.pool.address, 100 * unit)
     rpc = client.rpc
     real = rpc.request
@@ -346,20 +335,16 @@ def test_send__answer_lost__sent_once(client, chain, market, onboard, unit, monk
     monkeypatch.setattr(rpc, "request", flaky)
     receipt = me.pool.deposit(10 * unit)
     assert lost and receipt.tx_hash == lost[0]
-    assert client.pool.balance(key.address) == 10 * unit
+    assert client.pool.balance(lender_key.address) == 10 * unit
     assert len(client.events.get(["Deposited"], address=client.pool.address)) == 1
 
 
-def test_local_account__signs_raw_transactions(client, chain, market, onboard, unit):
-    key = Account.create()
-    chain.set_balance(key.address, 10**18)
-    onboard(key.address, Role.LENDER)
-    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
-    signer = client.as_account(key.key)  # a raw private key works too
+def test_local_account__signs_raw_transactions(client, lender_key, unit):
+    signer = client.as_account(lender_key.key)  # a raw private key works too
     receipt = signer.pool.deposit(100 * unit)
-    assert receipt.one("Deposited").args["lender"] == key.address
+    assert receipt.one("Deposited").args["lender"] == lender_key.address
     assert receipt.effective_gas_price > 0 and receipt.function == "deposit"
-    assert client.pool.balance(key.address) == 100 * unit
+    assert client.pool.balance(lender_key.address) == 100 * unit
 
 
 @pytest.mark.parametrize("bad", ["0xnotakey", "0x1234", "zz" * 32, "0x" + "g" * 40])
@@ -408,12 +393,8 @@ def test_connect__wrong_chain__configuration_error(chain, deployment):
         Disfruta.from_web3(chain.provider.web3, other)
 
 
-def test_send__refused_by_the_node__nonce_reused_no_gap(client, chain, market, onboard, unit, monkeypatch):
-    key = Account.create()
-    chain.set_balance(key.address, 10**19)
-    onboard(key.address, Role.LENDER)
-    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
-    me = client.as_account(key)
+def test_send__refused_by_the_node__nonce_reused_no_gap(client, lender_key, unit, monkeypatch):
+    me = client.as_account(lender_key)
     me.token.approve(me.pool.address, 100 * unit)
     client.core.sender.receipt_timeout = 10  # a nonce gap would leave the next send pending until this expires
     rpc = client.rpc
@@ -443,17 +424,15 @@ def test_classify__replacement_underpriced__recounts_never_outbids():
                              call, "0x" + "22" * 20)
 
 
-def test_to_units__large_18_decimal_amounts__exact(client):
-    amount = "99999999999.999999999999999999"
-    exact = 99999999999 * 10**client.decimals + int("999999999999999999"[:client.decimals]) if client.decimals == 18 \
-        else None
-    if exact is None:
-        with pytest.raises(ValueError, match="decimals"):
-            client.to_units(amount)
-        assert client.to_units("1234567890123456789012.123456") == 1234567890123456789012123456
-    else:
-        assert client.to_units(amount) == exact
-        assert client.from_units(exact) == __import__("decimal").Decimal(amount)
+def test_to_units__large_amounts__exact_to_the_unit(client):
+    """Every decimal the token has; with 18 that is 29 significant digits, past the 28 of Decimal's default context."""
+    whole, fraction = "99999999999", "999999"
+    amount = f"{whole}.{fraction}{'9' * (client.decimals - 6)}"  # every decimal the token has
+    units = int(whole + fraction + "9" * (client.decimals - 6))
+    assert client.to_units(amount) == units
+    assert client.from_units(units) == Decimal(amount)
+    with pytest.raises(ValueError, match="decimals"):
+        client.to_units(amount + "1")
 
 
 def test_decode_revert__error_string_not_utf8__replaced_not_raised():
@@ -518,15 +497,11 @@ def test_get_logs__provider_caps_the_range__split_until_answered(client, chain, 
         Disfruta.from_web3(chain.provider.web3, deployment, max_log_range=0)
 
 
-def test_approve_max__second_deposit__no_second_approval(client, chain, deployment, market, onboard, unit):
-    key = Account.create()
-    chain.set_balance(key.address, 10**19)
-    onboard(key.address, Role.LENDER)
-    market.asset.mint(key.address, 100 * unit, sender=chain.provider.web3.eth.accounts[0])
-    bot = Disfruta.from_web3(chain.provider.web3, deployment, account=key, approve_max=True)
+def test_approve_max__second_deposit__no_second_approval(client, lender_key, chain, deployment, unit):
+    bot = Disfruta.from_web3(chain.provider.web3, deployment, account=lender_key, approve_max=True)
     with bot.batch() as batch:
         batch.pool.deposit(10 * unit)
         batch.pool.deposit(10 * unit)
     assert [p.call.function.name for p in batch.report.transactions] == ["approve", "deposit", "deposit"]
-    assert batch.report.ok and client.pool.balance(key.address) == 20 * unit
-    assert bot.token.allowance(key.address, bot.pool.address) == 2**256 - 1  # OpenZeppelin keeps an infinite one
+    assert batch.report.ok and client.pool.balance(lender_key.address) == 20 * unit
+    assert bot.token.allowance(lender_key.address, bot.pool.address) == 2**256 - 1  # OpenZeppelin keeps an infinite one

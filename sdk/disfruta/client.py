@@ -181,10 +181,6 @@ class Disfruta(_Modules[Receipt]):
             ctx.prec = 200
             return Decimal(units) / (Decimal(10) ** self.decimals)
 
-    @staticmethod
-    def local_account(private_key: str | bytes) -> LocalAccount:
-        return _signer(private_key)  # type: ignore[return-value]
-
 
 class Batch(_Modules[PendingTransaction]):
     """``with client.batch() as b:`` — the client's sub-APIs, pipelined (see `Disfruta.batch`)."""

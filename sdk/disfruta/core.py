@@ -14,9 +14,9 @@ from typing import Any
 from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
 
-from disfruta.codec import CodecError, ContractCodec, codec_for, to_checksum_address, unhex
+from disfruta.codec import CodecError, codec_for, to_checksum_address, unhex
 from disfruta.errors import ConfigurationError, DisfrutaError
-from disfruta.models import Deployment, Event, Receipt
+from disfruta.models import Deployment, Event
 from disfruta.multicall import MULTICALL3_ADDRESS, BlockId, BlockInfo, Call, Reader, block_param
 from disfruta.rpc import Request, Rpc, RpcError
 from disfruta.tx import PendingTransaction, Sender, TxCall
@@ -57,10 +57,6 @@ class Core:
     def address(self, name: str) -> str:
         return to_checksum_address(self.deployment.address(name))
 
-    @staticmethod
-    def codec(name: str) -> ContractCodec:
-        return codec_for(name)
-
     def call(self, target: str, contract: str, function: str, *args: Any, block: BlockId = "latest") -> Any:
         """One view call, decoded by name."""
         return self.read([Call(target, codec_for(contract).function(function), args)], block)[0]
@@ -78,13 +74,6 @@ class Core:
     def submit(self, call: TxCall, signer: LocalAccount | str, *, simulate: bool,
                gas: int | None = None) -> PendingTransaction:
         return self.sender.submit(call, signer, simulate=simulate, gas=gas)
-
-    def transact(self, call: TxCall, signer: LocalAccount | str, *, simulate: bool = True,
-                 gas: int | None = None) -> Receipt:
-        """Sends and waits: the receipt, or the transaction's decoded error raised."""
-        pending = self.submit(call, signer, simulate=simulate, gas=gas)
-        self.sender.wait([pending])
-        return pending.receipt
 
     # ------------------------------------------------------------------------------------------- logs
 

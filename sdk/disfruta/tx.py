@@ -454,6 +454,3 @@ class BatchReport:
     def ok(self) -> bool:
         return all(p.ok for p in self.transactions)
 
-
-def events_of(receipts: Sequence[Receipt], name: str) -> list[Event]:
-    return [e for r in receipts for e in r.find(name)]
