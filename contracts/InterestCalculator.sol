@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IInterestCalculator} from "./interfaces/IInterestCalculator.sol";
 import {InterestMath} from "./libraries/InterestMath.sol";
+import {LoanMath} from "./libraries/LoanMath.sol";
 
 /// @title InterestCalculator
 /// @notice Deployable, stateless face of `InterestMath`.
@@ -52,25 +53,17 @@ contract InterestCalculator is IInterestCalculator {
         pure
         returns (uint256 payment, uint256[] memory interestParts, uint256[] memory principalParts)
     {
-        payment = InterestMath.monthlyPayment(principal, annualRateBps, termMonths);
-        interestParts = new uint256[](termMonths);
-        principalParts = new uint256[](termMonths);
-        uint256 outstanding = principal;
-        for (uint256 i; i < termMonths; ++i) {
-            (uint256 interest, uint256 principalPart) =
-                InterestMath.splitInstallment(outstanding, annualRateBps, payment, i + 1 == termMonths);
-            interestParts[i] = interest;
-            principalParts[i] = principalPart;
-            outstanding -= principalPart;
-        }
+        return InterestMath.schedule(principal, annualRateBps, termMonths);
     }
 
     /// @inheritdoc IInterestCalculator
-    function calculatePayoff(uint256 outstanding, uint256 annualRateBps, uint256 elapsed, uint256 periodLength)
-        external
-        pure
-        returns (uint256)
-    {
-        return InterestMath.payoffAmount(outstanding, annualRateBps, elapsed, periodLength);
+    function calculatePayoff(
+        uint256 outstanding,
+        uint256 interestOwed,
+        uint256 lateFeesOwed,
+        uint256 annualRateBps,
+        uint256 elapsed
+    ) external pure returns (uint256) {
+        return LoanMath.payoff(outstanding, interestOwed, lateFeesOwed, annualRateBps, elapsed);
     }
 }

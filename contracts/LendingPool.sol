@@ -13,6 +13,7 @@ import {ILendingPool} from "./interfaces/ILendingPool.sol";
 import {ILoan} from "./interfaces/ILoan.sol";
 import {ILoanFactory} from "./interfaces/ILoanFactory.sol";
 import {IUserRegistry} from "./interfaces/IUserRegistry.sol";
+import {GUARDIAN_ROLE_ID, MAX_GRADE} from "./libraries/Constants.sol";
 
 /// @title LendingPool
 /// @notice Lender cash accounts and rule-enforced auto-invest. See `ILendingPool`.
@@ -27,8 +28,7 @@ contract LendingPool is
 
     /* ------------------------------------------------------------------ constants */
 
-    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
-    uint8 private constant _MAX_GRADE = 25;
+    bytes32 public constant GUARDIAN_ROLE = GUARDIAN_ROLE_ID;
 
     /* ------------------------------------------------------------------ storage */
 
@@ -130,7 +130,7 @@ contract LendingPool is
     /// @inheritdoc ILendingPool
     function setCriteria(Criteria calldata c) external {
         if (
-            c.minGrade == 0 || c.minGrade > c.maxGrade || c.maxGrade > _MAX_GRADE || c.minRateBps > c.maxRateBps
+            c.minGrade == 0 || c.minGrade > c.maxGrade || c.maxGrade > MAX_GRADE || c.minRateBps > c.maxRateBps
                 || c.maxTermMonths == 0 || (c.enabled && c.amountPerLoan == 0)
         ) revert PoolInvalidCriteria();
         _s().criteria[msg.sender] = c;

@@ -8,6 +8,7 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {ILoan} from "./interfaces/ILoan.sol";
 import {ILoanFactory} from "./interfaces/ILoanFactory.sol";
 import {IUserRegistry} from "./interfaces/IUserRegistry.sol";
+import {GUARDIAN_ROLE_ID, MAX_GRADE, PURPOSE_CODES, UNDERWRITER_ROLE_ID} from "./libraries/Constants.sol";
 import {InterestMath} from "./libraries/InterestMath.sol";
 
 /// @title LoanFactory
@@ -15,14 +16,11 @@ import {InterestMath} from "./libraries/InterestMath.sol";
 contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradeable, UUPSUpgradeable {
     /* ------------------------------------------------------------------ constants */
 
-    bytes32 public constant UNDERWRITER_ROLE = keccak256("UNDERWRITER_ROLE");
-    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    bytes32 public constant UNDERWRITER_ROLE = UNDERWRITER_ROLE_ID;
+    bytes32 public constant GUARDIAN_ROLE = GUARDIAN_ROLE_ID;
 
-    uint8 private constant _MAX_GRADE = 25;
     uint16 private constant _MAX_ORIGINATION_FEE_BPS = 1_000;
     uint32 private constant _MAX_FUNDING_PERIOD = 90 days;
-    /// @dev Purpose codes fit the lending pool's 32-bit purpose set.
-    uint8 private constant _PURPOSE_CODES = 32;
 
     /* ------------------------------------------------------------------ storage */
 
@@ -42,6 +40,8 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
         mapping(uint256 loanId => address) loans;
         mapping(address loan => uint256) loanIds;
         mapping(address borrower => uint256) exposure;
+        mapping(address borrower => uint256) openDefaults;
+        mapping(address loan => DefaultRecord) defaults;
     }
 
     // keccak256(abi.encode(uint256(keccak256("disfruta.storage.LoanFactory")) - 1)) & ~bytes32(uint256(0xff))
@@ -86,7 +86,7 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
         LoanFactoryStorage storage $ = _s();
         address implementation = $.loanImplementation;
         if (implementation == address(0)) revert LoanFactoryNoImplementation();
-        if (purpose >= _PURPOSE_CODES) revert LoanFactoryInvalidPurpose(purpose);
+        if (purpose >= PURPOSE_CODES) revert LoanFactoryInvalidPurpose(purpose);
         ILoan.InitParams memory p = _checkApplication(msg.sender, amount, termMonths, fundingPeriod);
         p.purpose = purpose;
 
@@ -113,7 +113,8 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
         address loan = _loan(loanId);
         // slither-disable-next-line reentrancy-no-eth -- a clone of the governed Loan implementation; underwriter-only
         ILoan(loan).reject();
-        _release(ILoan(loan));
+        ILoan.Terms memory t = ILoan(loan).terms();
+        _release(t, t.goal);
         emit LoanRejected(loanId, msg.sender, reason);
     }
 
@@ -131,18 +132,61 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
 
     /// @inheritdoc ILoanFactory
     function loanClosed() external {
-        if (_s().loanIds[msg.sender] == 0) revert LoanFactoryNotLoan(msg.sender);
-        _release(ILoan(msg.sender));
+        LoanFactoryStorage storage $ = _s();
+        if ($.loanIds[msg.sender] == 0) revert LoanFactoryNotLoan(msg.sender);
+        DefaultRecord memory d = $.defaults[msg.sender];
+        ILoan.Terms memory t = ILoan(msg.sender).terms();
+        if (d.state == DefaultState.None) {
+            _release(t, t.goal);
+        } else if (d.state == DefaultState.Open) {
+            // A defaulted loan recovered in full: its principal no longer counts, the default is resolved.
+            $.defaults[msg.sender].state = DefaultState.Recovered;
+            $.openDefaults[t.borrower] -= 1;
+            _release(t, d.exposure);
+        }
+        // Written off: governance released its exposure already; a later full recovery changes nothing here.
+    }
+
+    /// @inheritdoc ILoanFactory
+    function loanDefaulted(uint256 principalOutstanding) external {
+        LoanFactoryStorage storage $ = _s();
+        if ($.loanIds[msg.sender] == 0) revert LoanFactoryNotLoan(msg.sender);
+        ILoan.Terms memory t = ILoan(msg.sender).terms();
+        // The defaulted principal (never more than the goal) keeps counting against the borrower's limit; the rest
+        // of the loan's amount is released.
+        $.exposure[t.borrower] -= t.goal - principalOutstanding;
+        $.openDefaults[t.borrower] += 1;
+        $.defaults[msg.sender] = DefaultRecord({exposure: uint128(principalOutstanding), state: DefaultState.Open});
+        emit LoanDefaultRecorded(t.loanId, t.borrower, principalOutstanding);
+        $.registry.recordDefault(t.borrower);
     }
 
     /* ------------------------------------------------------------------ governance */
+
+    /// @inheritdoc ILoanFactory
+    function writeOffLoan(uint256 loanId) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        LoanFactoryStorage storage $ = _s();
+        address loan = _loan(loanId);
+        DefaultRecord memory d = $.defaults[loan];
+        if (d.state != DefaultState.Open) revert LoanFactoryNotInDefault(loanId);
+        ILoan.Terms memory t = ILoan(loan).terms();
+        $.defaults[loan].state = DefaultState.WrittenOff;
+        $.openDefaults[t.borrower] -= 1;
+        emit LoanWrittenOff(loanId, t.borrower, d.exposure);
+        _release(t, d.exposure);
+    }
+
+    /// @inheritdoc ILoanFactory
+    function sweepLoanSurplus(uint256 loanId) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 amount) {
+        return ILoan(_loan(loanId)).sweepSurplus();
+    }
 
     /// @inheritdoc ILoanFactory
     function setRate(uint8 grade, uint16 annualRateBps, uint16 originationFeeBps)
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
-        if (grade == 0 || grade > _MAX_GRADE) revert LoanFactoryInvalidGrade(grade);
+        if (grade == 0 || grade > MAX_GRADE) revert LoanFactoryInvalidGrade(grade);
         if (annualRateBps == 0 || annualRateBps > InterestMath.MAX_RATE_BPS) {
             revert LoanFactoryInvalidRate(annualRateBps);
         }
@@ -231,6 +275,17 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
     }
 
     /// @inheritdoc ILoanFactory
+    function openDefaults(address borrower) external view returns (uint256) {
+        return _s().openDefaults[borrower];
+    }
+
+    /// @inheritdoc ILoanFactory
+    function defaultOf(address loan) external view returns (DefaultState state, uint256 exposure) {
+        DefaultRecord memory d = _s().defaults[loan];
+        return (d.state, d.exposure);
+    }
+
+    /// @inheritdoc ILoanFactory
     function paused() public view override(ILoanFactory, PausableUpgradeable) returns (bool) {
         return super.paused();
     }
@@ -242,11 +297,10 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
         if (loan == address(0)) revert LoanFactoryUnknownLoan(loanId);
     }
 
-    /// @dev A closed loan's amount no longer counts against its borrower's limit.
-    function _release(ILoan loan) private {
-        ILoan.Terms memory t = loan.terms();
-        _s().exposure[t.borrower] -= t.goal;
-        emit LoanClosed(t.loanId, t.borrower, t.goal);
+    /// @dev A closed loan's amount (or a defaulted loan's principal) no longer counts against its borrower's limit.
+    function _release(ILoan.Terms memory t, uint256 amount) private {
+        _s().exposure[t.borrower] -= amount;
+        emit LoanClosed(t.loanId, t.borrower, amount);
     }
 
     /// @dev Checks an application against the borrower's credit, the limits and the rate table; returns the loan's
@@ -259,6 +313,8 @@ contract LoanFactory is ILoanFactory, AccessControlUpgradeable, PausableUpgradea
         LoanFactoryStorage storage $ = _s();
         (uint8 grade, uint128 borrowLimit) = $.registry.creditOf(borrower);
         if (grade == 0) revert LoanFactoryBorrowerNotEligible(borrower);
+        uint256 defaulted = $.openDefaults[borrower];
+        if (defaulted != 0) revert LoanFactoryBorrowerInDefault(borrower, defaulted);
         Limits memory l = $.limits;
         if (amount < l.minAmount || amount > l.maxAmount) {
             revert LoanFactoryAmountOutOfRange(amount, l.minAmount, l.maxAmount);

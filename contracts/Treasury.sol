@@ -10,15 +10,12 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ILoan} from "./interfaces/ILoan.sol";
 import {ILoanFactory} from "./interfaces/ILoanFactory.sol";
 import {ITreasury} from "./interfaces/ITreasury.sol";
+import {BPS} from "./libraries/Constants.sol";
 
 /// @title Treasury
 /// @notice Protocol fees, the reserve fund and default cover. See `ITreasury`.
 contract Treasury is ITreasury, AccessControlUpgradeable, ReentrancyGuardUpgradeable, UUPSUpgradeable {
     using SafeERC20 for IERC20;
-
-    /* ------------------------------------------------------------------ constants */
-
-    uint256 private constant BPS = 10_000;
 
     /* ------------------------------------------------------------------ storage */
 
@@ -33,6 +30,7 @@ contract Treasury is ITreasury, AccessControlUpgradeable, ReentrancyGuardUpgrade
         uint256 reserveUsed;
         mapping(FeeType feeType => uint256) feesCollected;
         mapping(address loan => bool) covered;
+        uint256 reserveRecovered;
     }
 
     // keccak256(abi.encode(uint256(keccak256("disfruta.storage.Treasury")) - 1)) & ~bytes32(uint256(0xff))
@@ -81,16 +79,22 @@ contract Treasury is ITreasury, AccessControlUpgradeable, ReentrancyGuardUpgrade
     function collectFee(uint256 amount, FeeType feeType) external onlyLoan {
         if (amount == 0) revert TreasuryZeroAmount();
         TreasuryStorage storage $ = _s();
-        // The loan transfers first and reports after: the fee must already be here, beyond what is accounted for.
-        uint256 accounted = $.reserve + $.availableFees;
-        uint256 unaccounted = $.asset.balanceOf(address(this)) - accounted;
-        if (amount > unaccounted) revert TreasuryUnfundedFee(amount, unaccounted);
+        _requireReceived(amount);
         // Round the reserve's share down; the unit goes to the fees, both the protocol's.
         uint256 toReserve = amount * $.reserveShareBps / BPS;
         $.reserve += toReserve;
         $.availableFees += amount - toReserve;
         $.feesCollected[feeType] += amount;
         emit FeeCollected(msg.sender, feeType, amount, toReserve);
+    }
+
+    /// @inheritdoc ITreasury
+    function collectRecovery(uint256 amount) external onlyLoan {
+        if (amount == 0) revert TreasuryZeroAmount();
+        _requireReceived(amount);
+        _s().reserve += amount;
+        _s().reserveRecovered += amount;
+        emit ReserveRecovered(msg.sender, amount);
     }
 
     /// @inheritdoc ITreasury
@@ -161,12 +165,19 @@ contract Treasury is ITreasury, AccessControlUpgradeable, ReentrancyGuardUpgrade
 
     /// @inheritdoc ITreasury
     function totalFees() external view returns (uint256) {
-        return _s().feesCollected[FeeType.Origination] + _s().feesCollected[FeeType.Servicing];
+        TreasuryStorage storage $ = _s();
+        return $.feesCollected[FeeType.Origination] + $.feesCollected[FeeType.Servicing]
+            + $.feesCollected[FeeType.Surplus];
     }
 
     /// @inheritdoc ITreasury
     function reserveUsed() external view returns (uint256) {
         return _s().reserveUsed;
+    }
+
+    /// @inheritdoc ITreasury
+    function reserveRecovered() external view returns (uint256) {
+        return _s().reserveRecovered;
     }
 
     /// @inheritdoc ITreasury
@@ -191,6 +202,13 @@ contract Treasury is ITreasury, AccessControlUpgradeable, ReentrancyGuardUpgrade
     }
 
     /* ------------------------------------------------------------------ internal */
+
+    /// @dev The loan transfers first and reports after: `amount` must already be here, beyond what is accounted for.
+    function _requireReceived(uint256 amount) private view {
+        TreasuryStorage storage $ = _s();
+        uint256 unaccounted = $.asset.balanceOf(address(this)) - ($.reserve + $.availableFees);
+        if (amount > unaccounted) revert TreasuryUnfundedFee(amount, unaccounted);
+    }
 
     function _setPolicy(uint16 reserveShareBps_, uint16 defaultCoverBps_) private {
         if (reserveShareBps_ > BPS) revert TreasuryInvalidBps(reserveShareBps_);

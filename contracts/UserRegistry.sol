@@ -9,6 +9,9 @@ import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/crypt
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {IUserRegistry} from "./interfaces/IUserRegistry.sol";
+import {
+    DEFAULT_RECORDER_ROLE_ID, GUARDIAN_ROLE_ID, KYC_ADMIN_ROLE_ID, MAX_GRADE as MAX_GRADE_, REVOKER_ROLE_ID
+} from "./libraries/Constants.sol";
 
 /// @title UserRegistry
 /// @notice KYC status, roles and credit grades of Disfruta's users. See `IUserRegistry`.
@@ -24,13 +27,14 @@ contract UserRegistry is
 
     /* ------------------------------------------------------------------ constants */
 
-    bytes32 public constant KYC_ADMIN_ROLE = keccak256("KYC_ADMIN_ROLE");
-    bytes32 public constant REVOKER_ROLE = keccak256("REVOKER_ROLE");
-    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    bytes32 public constant KYC_ADMIN_ROLE = KYC_ADMIN_ROLE_ID;
+    bytes32 public constant REVOKER_ROLE = REVOKER_ROLE_ID;
+    bytes32 public constant GUARDIAN_ROLE = GUARDIAN_ROLE_ID;
+    bytes32 public constant DEFAULT_RECORDER_ROLE = DEFAULT_RECORDER_ROLE_ID;
 
     uint8 public constant ROLE_BORROWER = 1;
     uint8 public constant ROLE_LENDER = 2;
-    uint8 public constant MAX_GRADE = 25; // E5
+    uint8 public constant MAX_GRADE = MAX_GRADE_; // E5
 
     bytes32 public constant KYC_ATTESTATION_TYPEHASH = keccak256(
         "KycAttestation(address user,uint8 roles,bytes32 kycCommitment,uint64 validUntil,uint64 nonce,uint64 deadline)"
@@ -41,6 +45,11 @@ contract UserRegistry is
 
     uint256 private constant _MIN_KYC_VALIDITY = 1 days;
     uint256 private constant _MAX_KYC_VALIDITY = 3 * 365 days;
+    /// @dev A credit grade lasts at most this long unless governance sets another limit (the oracle's policy is
+    /// 90 days). Also what a registry upgraded from a version without the setting uses.
+    uint256 private constant _DEFAULT_CREDIT_VALIDITY = 180 days;
+    uint256 private constant _MIN_CREDIT_VALIDITY = 1 days;
+    uint256 private constant _MAX_CREDIT_VALIDITY = 365 days;
 
     /* ------------------------------------------------------------------ storage */
 
@@ -56,6 +65,8 @@ contract UserRegistry is
         uint40 creditValidUntil;
         uint32 kycNonce;
         uint32 creditNonce;
+        uint8 defaults;
+        uint40 lastDefaultAt;
         uint128 borrowLimit;
     }
 
@@ -64,6 +75,7 @@ contract UserRegistry is
         mapping(address user => User) users;
         EnumerableSet.AddressSet signers;
         uint256 kycValidity;
+        uint256 creditValidity;
     }
 
     // keccak256(abi.encode(uint256(keccak256("disfruta.storage.UserRegistry")) - 1)) & ~bytes32(uint256(0xff))
@@ -93,6 +105,7 @@ contract UserRegistry is
         __UUPSUpgradeable_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setKycValidity(kycValidity_);
+        _setCreditValidity(_DEFAULT_CREDIT_VALIDITY);
     }
 
     /* ------------------------------------------------------------------ user actions */
@@ -116,6 +129,8 @@ contract UserRegistry is
         if (newKycHash == bytes32(0)) revert UserRegistryZeroCommitment();
         User storage u = _s().users[msg.sender];
         if (u.status == Status.None) revert UserRegistryNotRegistered(msg.sender);
+        // A revocation is sticky: only the revoker lifts it (`reinstateUser`).
+        if (u.status == Status.Revoked) revert UserRegistryRevoked(msg.sender);
 
         u.kycCommitment = newKycHash;
         u.status = Status.Pending;
@@ -131,7 +146,8 @@ contract UserRegistry is
         _checkRoles(a.roles);
         if (a.kycCommitment == bytes32(0)) revert UserRegistryZeroCommitment();
         User storage u = _s().users[a.user];
-        _checkAttestation(a.user, u.kycNonce, a.nonce, a.validUntil, a.deadline);
+        if (u.status == Status.Revoked) revert UserRegistryRevoked(a.user);
+        _checkAttestation(a.user, u.kycNonce, a.nonce, a.validUntil, a.deadline, _s().kycValidity);
         _checkSignature(signer, _hashKyc(a), signature);
 
         u.kycNonce += 1;
@@ -151,7 +167,7 @@ contract UserRegistry is
         if (a.grade == 0 || a.grade > MAX_GRADE) revert UserRegistryInvalidGrade(a.grade);
         User storage u = _s().users[a.user];
         if (!_isVerified(u)) revert UserRegistryNotVerified(a.user);
-        _checkAttestation(a.user, u.creditNonce, a.nonce, a.validUntil, a.deadline);
+        _checkAttestation(a.user, u.creditNonce, a.nonce, a.validUntil, a.deadline, creditValidity());
         _checkSignature(signer, _hashCredit(a), signature);
 
         u.creditNonce += 1;
@@ -188,6 +204,27 @@ contract UserRegistry is
     }
 
     /// @inheritdoc IUserRegistry
+    function reinstateUser(address user) external onlyRole(REVOKER_ROLE) {
+        User storage u = _s().users[user];
+        if (u.status != Status.Revoked) revert UserRegistryNotRevoked(user, u.status);
+        // Back to pending: a fresh verification (KYC admin or oracle attestation) is still needed.
+        u.status = Status.Pending;
+        emit UserReinstated(user, msg.sender);
+    }
+
+    /// @inheritdoc IUserRegistry
+    function recordDefault(address user) external onlyRole(DEFAULT_RECORDER_ROLE) {
+        User storage u = _s().users[user];
+        if (u.status == Status.None) revert UserRegistryNotRegistered(user);
+        // A count that saturates rather than reverting: a default must always be recordable.
+        if (u.defaults < type(uint8).max) u.defaults += 1;
+        u.lastDefaultAt = uint40(block.timestamp);
+        // The grade was given before the default: it is cleared, and unused credit attestations are void.
+        _clearCredit(u);
+        emit DefaultRecorded(user, msg.sender, u.defaults);
+    }
+
+    /// @inheritdoc IUserRegistry
     function revokeCredit(address user, bytes32 reason) external onlyRole(REVOKER_ROLE) {
         User storage u = _s().users[user];
         if (u.status == Status.None) revert UserRegistryNotRegistered(user);
@@ -220,6 +257,11 @@ contract UserRegistry is
     }
 
     /// @inheritdoc IUserRegistry
+    function setCreditValidity(uint256 validity) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setCreditValidity(validity);
+    }
+
+    /// @inheritdoc IUserRegistry
     function pause() external onlyRole(GUARDIAN_ROLE) {
         _pause();
     }
@@ -244,7 +286,9 @@ contract UserRegistry is
             borrowLimit: u.borrowLimit,
             creditValidUntil: u.creditValidUntil,
             kycNonce: u.kycNonce,
-            creditNonce: u.creditNonce
+            creditNonce: u.creditNonce,
+            defaults: u.defaults,
+            lastDefaultAt: u.lastDefaultAt
         });
     }
 
@@ -296,6 +340,12 @@ contract UserRegistry is
     }
 
     /// @inheritdoc IUserRegistry
+    function creditValidity() public view returns (uint256) {
+        uint256 v = _s().creditValidity;
+        return v == 0 ? _DEFAULT_CREDIT_VALIDITY : v;
+    }
+
+    /// @inheritdoc IUserRegistry
     function hashKycAttestation(KycAttestation calldata a) external view returns (bytes32) {
         return _hashKyc(a);
     }
@@ -315,15 +365,21 @@ contract UserRegistry is
         if (roles == 0 || roles > (ROLE_BORROWER | ROLE_LENDER)) revert UserRegistryInvalidRoles(roles);
     }
 
-    function _checkAttestation(address user, uint32 expectedNonce, uint64 nonce, uint64 validUntil, uint64 deadline)
-        private
-        view
-    {
+    /// @dev `maxValidity`: the longest an attestation may last from now (the registry's KYC or credit validity).
+    function _checkAttestation(
+        address user,
+        uint32 expectedNonce,
+        uint64 nonce,
+        uint64 validUntil,
+        uint64 deadline,
+        uint256 maxValidity
+    ) private view {
         if (user == address(0)) revert UserRegistryZeroAddress();
         if (block.timestamp > deadline) revert UserRegistryAttestationExpired(deadline, block.timestamp);
-        if (validUntil <= block.timestamp || validUntil > type(uint40).max) {
-            revert UserRegistryInvalidValidity(validUntil, block.timestamp);
-        }
+        if (validUntil <= block.timestamp) revert UserRegistryInvalidValidity(validUntil, block.timestamp);
+        // One leaked or buggy signature must not verify or grade anyone for decades.
+        uint256 latest = block.timestamp + maxValidity;
+        if (validUntil > latest) revert UserRegistryValidityTooLong(validUntil, latest);
         if (nonce != expectedNonce) revert UserRegistryInvalidNonce(user, expectedNonce, nonce);
     }
 
@@ -348,6 +404,14 @@ contract UserRegistry is
         }
         _s().kycValidity = validity;
         emit KycValiditySet(validity);
+    }
+
+    function _setCreditValidity(uint256 validity) private {
+        if (validity < _MIN_CREDIT_VALIDITY || validity > _MAX_CREDIT_VALIDITY) {
+            revert UserRegistryCreditValidityOutOfRange(validity);
+        }
+        _s().creditValidity = validity;
+        emit CreditValiditySet(validity);
     }
 
     function _hashKyc(KycAttestation calldata a) private view returns (bytes32) {

@@ -420,7 +420,7 @@ def onboard_user(mkt: Market, oracle: LocalAccount, chain: Any, chain_id: int, s
                              sender=submitter)
     if grade is not None:
         limit = limit_tokens * 10 ** mkt.asset.decimals()
-        catt = CreditAttestation(str(user), int(grade), limit, now + YEAR, credit_nonce, now + DAY)
+        catt = CreditAttestation(str(user), int(grade), limit, now + 180 * DAY, credit_nonce, now + DAY)
         reg.submitCreditAttestation(catt.as_tuple(), oracle.address,
                                     sign_attestation(catt, oracle.key, chain_id, reg.address), sender=submitter)
     return user

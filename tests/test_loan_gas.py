@@ -44,7 +44,7 @@ CEILINGS = {
     "makeRepayment (10 lenders)": 98_000,  # (100 lenders: pinned to 1 lender's within 1 % by the table test)
     "claim (first)": 101_000,  # 87,116
     "claim (repeat)": 61_000,  # 52,916
-    "handleDefault": 194_000,  # 168,087
+    "handleDefault": 294_000,  # 255,500: since #15 it also records the default in the factory and the registry
 }
 AMOUNT_TOKENS, TERM = 2_500, 12
 
@@ -72,16 +72,21 @@ def measure(project, market, accounts, chain, chain_id, oracle, borrower, lender
             unit, largest) -> dict[str, int]:
     factory, token, reg, web3 = market.factory, market.asset, market.registry, chain.provider.web3
 
-    def in_one_block(sender, contract, method, calls):
-        """Set-up transactions sent straight to anvil (its dev accounts are unlocked) and mined together in one block:
-        no ape receipt, trace or gas estimate per transaction. Each must succeed."""
+    def in_one_block(sender, contract, method, calls, senders=None):
+        """Set-up transactions sent straight to anvil (its dev accounts are unlocked; ``senders``, one per call, are
+        impersonated) and mined together in one block: no ape receipt, trace or gas estimate per transaction. Each
+        must succeed."""
         rpc = web3.provider.make_request
         handler = getattr(contract, method)
+        froms = [s.address for s in senders] if senders else [sender.address] * len(calls)
+        for who in set(froms) if senders else ():
+            rpc("anvil_impersonateAccount", [who])
+            rpc("anvil_setBalance", [who, hex(10**18)])
         rpc("evm_setAutomine", [False])
         try:
-            hashes = [rpc("eth_sendTransaction", [{"from": sender.address, "to": contract.address, "gas": "0x1e8480",
+            hashes = [rpc("eth_sendTransaction", [{"from": who, "to": contract.address, "gas": "0x1e8480",
                                                    "data": "0x" + bytes(handler.encode_input(*args)).hex()}])
-                      for args in calls]
+                      for who, args in zip(froms, calls, strict=True)]
             assert all("error" not in h for h in hashes), hashes
             rpc("evm_mine", [])
         finally:
@@ -124,6 +129,8 @@ def measure(project, market, accounts, chain, chain_id, oracle, borrower, lender
         else:
             holders = crowd[:count]
         token.approve(loan, note * len(holders), sender=admin)
+        # Each lender approves the payer as its funder first (a payer may buy notes only for lenders who said so).
+        in_one_block(admin, loan, "setFunder", [(admin.address, True)] * len(holders), senders=holders)
         in_one_block(admin, loan, "fundLoanFor", [(who.address, note) for who in holders])
         assert loan.totalSupply() == AMOUNT_TOKENS * unit
         record("withdrawFunds", loan.withdrawFunds(sender=borrower))

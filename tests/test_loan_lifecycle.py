@@ -272,21 +272,42 @@ def test_handle_default__120_days_past_due__reserve_covers_lenders_then_recovery
     ]
     assert loan.status() == Status.DEFAULTED
     assert (treasury.reserve(), treasury.reserveUsed()) == (reserve - cover, cover)
-    assert factory.borrowerExposure(borrower) == 0
+    # Subrogation: the cover pays the lenders, the borrower's debt is unchanged and keeps counting against them.
+    assert loan.position().principalOutstanding == 10_000 * unit
+    assert loan.recovery() == (cover, 10_000 * unit, 0)
+    assert factory.borrowerExposure(borrower) == 10_000 * unit and factory.openDefaults(borrower) == 1
+    assert market.registry.getUser(borrower).defaults == 1 and not market.registry.isVerifiedBorrower(borrower)
     claims = claim_all(loan, lenders[:2])
     assert claims[0] in (cover * 4 // 10, cover * 4 // 10 - 1) and claims[1] in (cover * 6 // 10, cover * 6 // 10 - 1)
 
-    # A later recovery still reaches the lenders, and stops at what is owed.
+    # Interest keeps accruing on the principal after the default (no further late fees).
     owed = loan.payoffAmount()
-    assert owed == loan.position().principalOutstanding + loan.position().interestOwed + loan.position().lateFeesOwed
+    p = loan.position()
+    assert owed == p.principalOutstanding + p.interestOwed + p.lateFeesOwed
+    chain.pending_timestamp += PERIOD
+    chain.mine()
+    month = 10_000 * unit * loan.terms().annualRateBps // 120_000  # a period's interest (the block may be a second late)
+    assert month <= loan.payoffAmount() - owed <= month * (PERIOD + 60) // PERIOD
+
+    # A recovery is shared pro rata: the reserve owns cover / principal-at-default of it, the lenders the rest.
     tx = repay(loan, 1_000 * unit, payer=stranger)
-    assert tx.return_value == 1_000 * unit
-    recovered = claim_all(loan, lenders[:2])
     net = 1_000 * unit - 1_000 * unit * 100 // BPS
-    assert recovered[0] in (net * 4 // 10, net * 4 // 10 - 1) and recovered[1] in (net * 6 // 10, net * 6 // 10 - 1)
+    to_reserve = net * cover // (10_000 * unit)
+    assert tx.events.filter(loan.RecoveryShared) == [
+        loan.RecoveryShared(toNoteholders=net - to_reserve, toReserve=to_reserve)]
+    recovered = claim_all(loan, lenders[:2])
+    mine = net - to_reserve
+    assert recovered[0] in (mine * 4 // 10, mine * 4 // 10 - 1) and recovered[1] in (mine * 6 // 10, mine * 6 // 10 - 1)
+
+    # Recovered in full: the loan is repaid, the borrower's limit is freed, the reserve gets its share back.
     tx = repay(loan, MAX_UINT)
-    assert tx.return_value == owed - 1_000 * unit
-    assert loan.payoffAmount() == 0 and loan.status() == Status.DEFAULTED
+    assert loan.payoffAmount() == 0 and loan.status() == Status.REPAID
+    assert factory.borrowerExposure(borrower) == 0 and factory.openDefaults(borrower) == 0
+    _, _, reserve_share = loan.recovery()
+    assert reserve_share > to_reserve
+    before = treasury.reserve()
+    loan.sweepFees(sender=stranger)
+    assert treasury.reserve() - before >= reserve_share and treasury.reserveRecovered() == reserve_share
 
 
 # ----------------------------------------------------------------------------------------------- notes and claimers

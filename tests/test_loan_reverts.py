@@ -218,8 +218,16 @@ def test_fund_loan_for__borrower_as_lender__reverts(create_loan, market, borrowe
     loan = create_loan()
     market.asset.mint(stranger, 25 * unit, sender=stranger)
     market.asset.approve(loan, 25 * unit, sender=stranger)
+    loan.setFunder(stranger, True, sender=borrower)  # even an operator the borrower approved
     with reverts(loan.LoanBorrowerCannotFund, borrower=borrower):
         loan.fundLoanFor(borrower, 25 * unit, sender=stranger)
+
+
+def test_fund_loan_for__operator_not_approved__reverts(create_loan, market, lenders, stranger, unit, onboard):
+    loan = create_loan()
+    onboard(lenders[0], Role.LENDER)
+    with reverts(loan.LoanNotFunder, caller=stranger, lender=lenders[0]):
+        loan.fundLoanFor(lenders[0], 25 * unit, sender=stranger)
 
 
 def test_withdraw_funds__borrower_revoked__reverts(create_loan, fund_by, market, revoker, borrower):
@@ -258,7 +266,8 @@ def test_make_repayment__defaulted_and_fully_recovered__reverts(active_loan, rep
     chain.pending_timestamp = loan.position().startTime + PERIOD + 120 * DAY
     loan.handleDefault(sender=stranger)
     repay(loan, MAX_UINT)
-    with reverts(loan.LoanNothingOwed):
+    assert loan.status() == Status.REPAID  # recovered in full
+    with reverts(loan.LoanInvalidStatus, status=Status.REPAID):
         repay(loan, 1)
 
 

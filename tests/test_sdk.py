@@ -64,7 +64,7 @@ def test_submit_attestations__local_key_signer__verified_borrower(client, oracle
     user = Account.create()
     now = chain.pending_timestamp
     kyc = KycAttestation(user.address, Role.BORROWER, b"\x01" * 32, now + YEAR, 0, now + DAY)
-    credit = CreditAttestation(user.address, Grade.C1, 5_000, now + YEAR, 0, now + DAY)
+    credit = CreditAttestation(user.address, Grade.C1, 5_000, now + 90 * DAY, 0, now + DAY)
     reg = client.registry.address
     receipt = client.as_account(stranger.address).registry.submit_attestations(
         kyc, sign_attestation(kyc, oracle.key, chain.chain_id, reg), oracle.address,
@@ -279,8 +279,11 @@ def test_handle_default_and_reserve__treasury_reads(client, as_, loan_id, lender
     assert cover == 300 * unit
     info = client.treasury.info()
     assert info.reserve_used == cover and info.origination_fees > 0
+    # Subrogation: the borrower still owes all 1,000; the reserve owns 30 % of the claim, the lenders the rest.
+    assert client.loans.get(loan_id).principal_outstanding == 1_000 * unit
     portfolio = client.lenders.portfolio(lenders[0].address, default_probability=lambda g: 0.05)
     assert portfolio.losses == 350 * unit and portfolio.claimable == 150 * unit
+    assert portfolio.cover == 150 * unit and portfolio.recoveries == 0 and portfolio.interest_and_fees == 0
 
 
 # ------------------------------------------------------------------------------------------------ writes

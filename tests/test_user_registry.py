@@ -273,6 +273,10 @@ def test_revoke_user__voids_attestation_signed_before(registry, borrower, oracle
     registry.registerUser(COMMITMENT, Role.BORROWER, sender=borrower)
     att, sig = kyc_attestation(borrower)
     registry.revokeUser(borrower, b"\0" * 32, sender=revoker)
+    # Sticky: no attestation restores a revoked user; once the revoker reinstates them, the old one is still void.
+    with ape.reverts(registry.UserRegistryRevoked, user=borrower):
+        registry.submitKycAttestation(att.as_tuple(), oracle.address, sig, sender=stranger)
+    registry.reinstateUser(borrower, sender=revoker)
     with ape.reverts(registry.UserRegistryInvalidNonce, user=borrower, expected=1, given=0):
         registry.submitKycAttestation(att.as_tuple(), oracle.address, sig, sender=stranger)
 

@@ -40,9 +40,20 @@ interface IInterestCalculator {
         pure
         returns (uint256 payment, uint256[] memory interestParts, uint256[] memory principalParts);
 
-    /// @notice Amount that repays `outstanding` in full after `elapsed` seconds of a `periodLength`-second period.
-    function calculatePayoff(uint256 outstanding, uint256 annualRateBps, uint256 elapsed, uint256 periodLength)
-        external
-        pure
-        returns (uint256);
+    /// @notice What repays a loan in full `elapsed` seconds after its last accrual (`LoanMath.payoff`, the same
+    /// definition as `Loan.payoffAmount`): late fees and interest owed, the outstanding principal and the interest
+    /// accruing meanwhile, with no cap on `elapsed` and no prepayment penalty. A late fee falling due within `elapsed`
+    /// is the loan's to add.
+    /// @param outstanding Principal outstanding (a loan's `position().principalOutstanding`).
+    /// @param interestOwed Interest accrued and unpaid (`position().interestOwed`).
+    /// @param lateFeesOwed Late fees assessed and unpaid (`position().lateFeesOwed`).
+    /// @param annualRateBps The loan's annual rate in basis points.
+    /// @param elapsed Seconds from the position's time to the payoff.
+    function calculatePayoff(
+        uint256 outstanding,
+        uint256 interestOwed,
+        uint256 lateFeesOwed,
+        uint256 annualRateBps,
+        uint256 elapsed
+    ) external pure returns (uint256);
 }

@@ -114,6 +114,9 @@ interface ILoan {
     error LoanNothingOwed();
     error LoanNoFees();
     error LoanInvalidConfig();
+    error LoanNotFunder(address caller, address lender);
+    error LoanTransferFromUnverified(address from);
+    error LoanNoSurplus(uint256 balance, uint256 kept);
 
     /* ------------------------------------------------------------------ events */
 
@@ -141,10 +144,16 @@ interface ILoan {
     event Refunded(address indexed lender, uint256 amount);
     event FeesSwept(uint256 amount);
     event ClaimerSet(address indexed lender, address indexed claimer, bool approved);
+    event FunderSet(address indexed lender, address indexed funder, bool approved);
+    /// @notice A payment on a defaulted loan (net of the servicing fee), split between the noteholders and the reserve.
+    event RecoveryShared(uint256 toNoteholders, uint256 toReserve);
+    event RecoveriesSwept(uint256 amount);
+    event SurplusSwept(uint256 amount);
 
     /* ------------------------------------------------------------------ factory */
 
     /// @notice Sets the terms once. Only the factory, only on a fresh clone.
+    /// @param params The terms the factory checked against its limits and rate table.
     function initialize(InitParams calldata params) external;
 
     /// @notice Opens funding until `now + fundingPeriod`. Only the factory (underwriter approval).
@@ -154,40 +163,67 @@ interface ILoan {
     function reject() external;
 
     /// @notice Pauses or unpauses this loan's funding, drawdown and note transfers. Only the factory.
+    /// @param paused True to pause.
     function setPaused(bool paused) external;
+
+    /// @notice Sends the loan's unaccounted surplus (tokens beyond every claim, refund, fee and reserve share it can
+    /// still owe: rounding dust, tokens sent to it by mistake) to the Treasury. Only the factory (governance), only
+    /// once the loan is repaid, rejected or expired, when no claim can grow any more.
+    /// @return amount The surplus swept.
+    function sweepSurplus() external returns (uint256 amount);
 
     /* ------------------------------------------------------------------ lenders */
 
-    /// @notice Funds `amount` (a multiple of the minimum note) from the caller; the caller receives the notes.
+    /// @notice Funds `amount` from the caller; the caller receives the notes.
+    /// @param amount A multiple of the minimum note, at most what the goal still needs.
     function fundLoan(uint256 amount) external;
 
-    /// @notice Funds `amount` paid by the caller, with the notes going to `lender` (the lending pool's path).
+    /// @notice Funds `amount` paid by the caller, with the notes going to `lender`. The caller must be the market's
+    /// lending pool or an operator `lender` approved (`setFunder`), and never the borrower.
+    /// @param lender The verified lender who receives the notes.
+    /// @param amount A multiple of the minimum note, at most what the goal still needs.
     function fundLoanFor(address lender, uint256 amount) external;
 
-    /// @notice Pays the caller everything their notes have earned. Never paused.
+    /// @notice Pays the caller everything their notes have earned. Never paused; works for a revoked lender.
+    /// @return amount What was paid, in token units.
     function claim() external returns (uint256 amount);
 
     /// @notice Pays the caller what `lender`'s notes have earned: the caller must be approved by the lender
     /// (`setClaimer`) or be the market's lending pool, which claims only when the lender asks it to (`claimReturns`)
     /// and credits the lender's account.
+    /// @param lender The noteholder whose payout is claimed.
+    /// @return amount What was paid to the caller.
     function claimFor(address lender) external returns (uint256 amount);
 
     /// @notice Approves or revokes `claimer` to claim the caller's payouts to itself.
+    /// @param claimer The operator.
+    /// @param approved True to approve, false to revoke.
     function setClaimer(address claimer, bool approved) external;
 
-    /// @notice Returns the caller's principal after the loan was rejected or expired (burns their notes).
+    /// @notice Approves or revokes `funder` to fund this loan for the caller with its own money (`fundLoanFor`).
+    /// @param funder The operator.
+    /// @param approved True to approve, false to revoke.
+    function setFunder(address funder, bool approved) external;
+
+    /// @notice Returns the caller's principal after the loan was rejected or expired (burns their notes). Works for
+    /// a revoked lender.
+    /// @return amount The principal returned.
     function refund() external returns (uint256 amount);
 
     /* ------------------------------------------------------------------ borrower */
 
-    /// @notice After the deadline, accepts a loan funded to at least the partial-funding threshold.
+    /// @notice After the deadline, accepts a loan funded to at least the partial-funding threshold. Needs the
+    /// borrower still verified and neither the loan nor the factory paused.
     function acceptPartialFunding() external;
 
     /// @notice Draws the principal (less the origination fee, sent to the Treasury); starts the schedule.
     function withdrawFunds() external;
 
-    /// @notice Pays `amount` (capped at the payoff amount; `type(uint256).max` pays off) from the caller: late
-    /// fees, then interest, then principal. Anyone may pay for the borrower. Never paused.
+    /// @notice Pays `amount` from the caller: late fees, then interest, then principal. Anyone may pay for the
+    /// borrower. Never paused. On a defaulted loan the payment is a recovery, shared between the noteholders and the
+    /// reserve in proportion to the cover the reserve paid.
+    /// @param amount Capped at the payoff amount; `type(uint256).max` pays off.
+    /// @return paid What was taken from the caller.
     function makeRepayment(uint256 amount) external returns (uint256 paid);
 
     /* ------------------------------------------------------------------ anyone */
@@ -196,43 +232,75 @@ interface ILoan {
     /// or funded but not drawn within the drawdown window. Funders then pull refunds.
     function expire() external;
 
-    /// @notice Declares the loan in default at `defaultAfter` days past due and takes the Treasury's reserve cover.
+    /// @notice Declares the loan in default at `defaultAfter` days past due and takes the Treasury's reserve cover,
+    /// which is credited to the noteholders. The borrower's debt is unchanged (subrogation): it keeps accruing
+    /// interest on the principal, counts against the borrower's limit, and the registry records the default.
     function handleDefault() external;
 
-    /// @notice Sends the servicing fees accrued in the loan to the Treasury in one transfer.
+    /// @notice Sends the servicing fees and the reserve's share of recoveries accrued in the loan to the Treasury.
+    /// @return amount The servicing fees swept (the recoveries are reported in `RecoveriesSwept`).
     function sweepFees() external returns (uint256 amount);
 
     /* ------------------------------------------------------------------ views */
 
+    /// @notice The market-wide parameters of this loan's implementation.
     function config() external view returns (Config memory);
+
+    /// @notice The loan's terms.
     function terms() external view returns (Terms memory);
+
+    /// @notice Where the repayment stands, with interest and late fees accrued to now.
     function position() external view returns (Position memory);
+
+    /// @notice The default's accounting (zero before a default).
+    /// @return cover What the reserve paid the noteholders at default.
+    /// @return principalAtDefault The principal outstanding at default; the reserve owns `cover / principalAtDefault`
+    /// of every later recovery.
+    /// @return reserveAccrued The reserve's share of recoveries not yet swept to the Treasury.
+    function recovery() external view returns (uint256 cover, uint256 principalAtDefault, uint256 reserveAccrued);
+
     function status() external view returns (Status);
     function borrower() external view returns (address);
+
+    /// @notice The factory's id of this loan.
     function loanId() external view returns (uint256);
+
+    /// @notice True when this loan or its whole factory is paused.
     function isPaused() external view returns (bool);
 
-    /// @notice Funded so far and still open for funding.
+    /// @notice Funding so far.
+    /// @return funded Principal funded (notes minted).
+    /// @return goal The amount applied for.
+    /// @return deadline End of the funding period (0 before approval).
     function funding() external view returns (uint256 funded, uint256 goal, uint256 deadline);
 
-    /// @notice What must be paid now to be current: late fees plus scheduled installments not yet covered.
+    /// @notice What must be paid now to be current: late fees plus scheduled installments not yet covered; on a
+    /// defaulted (accelerated) loan, everything owed.
     function amountDue() external view returns (uint256);
 
-    /// @notice Everything needed to repay the loan in full now (no prepayment penalty).
+    /// @notice Everything needed to repay the loan in full now (no prepayment penalty); `LoanMath.payoff`.
     function payoffAmount() external view returns (uint256);
 
-    /// @notice Due date of the first installment not yet covered (0 once repaid or before drawdown).
+    /// @notice Due date of the first installment not yet covered (0 unless active).
     function nextDueDate() external view returns (uint256);
 
-    /// @notice Whole days since the first uncovered installment fell due.
+    /// @notice Whole days since the first uncovered installment fell due (0 unless active).
     function daysPastDue() external view returns (uint256);
 
-    /// @notice What `lender` can claim now.
+    /// @notice What `lender` can claim now, in token units.
+    /// @param lender The noteholder.
     function claimable(address lender) external view returns (uint256);
 
+    /// @notice True when `lender` approved `claimer` (`setClaimer`).
     function isClaimer(address lender, address claimer) external view returns (bool);
 
-    /// @notice The planned schedule from drawdown: each installment's due date, interest and principal.
+    /// @notice True when `lender` approved `funder` (`setFunder`).
+    function isFunder(address lender, address funder) external view returns (bool);
+
+    /// @notice The planned schedule from drawdown (before it: as applied for, due dates 0).
+    /// @return dueDates Each installment's due date.
+    /// @return interestParts Each installment's interest.
+    /// @return principalParts Each installment's principal; they add up to the principal exactly.
     function schedule()
         external
         view

@@ -15,6 +15,21 @@ interface ILoanFactory {
         uint32 maxFundingPeriod;
     }
 
+    /// @notice Where a loan's default stands: none, open (its principal counts against the borrower's limit and the
+    /// borrower opens no new loan), written off by governance, or recovered in full.
+    enum DefaultState {
+        None,
+        Open,
+        WrittenOff,
+        Recovered
+    }
+
+    /// @notice A defaulted loan's principal still counted in its borrower's exposure, and the default's state.
+    struct DefaultRecord {
+        uint128 exposure;
+        DefaultState state;
+    }
+
     error LoanFactoryZeroAddress();
     error LoanFactoryBorrowerNotEligible(address borrower);
     error LoanFactoryAmountOutOfRange(uint256 amount, uint256 min, uint256 max);
@@ -31,6 +46,8 @@ interface ILoanFactory {
     error LoanFactoryNotLoan(address caller);
     error LoanFactoryNoImplementation();
     error LoanFactoryImplementationMismatch(address implementation);
+    error LoanFactoryBorrowerInDefault(address borrower, uint256 openDefaults);
+    error LoanFactoryNotInDefault(uint256 loanId);
 
     event LoanCreated(
         uint256 indexed loanId,
@@ -49,6 +66,8 @@ interface ILoanFactory {
     event RateSet(uint8 indexed grade, uint16 annualRateBps, uint16 originationFeeBps);
     event LimitsSet(Limits limits);
     event LoanImplementationSet(address indexed implementation);
+    event LoanDefaultRecorded(uint256 indexed loanId, address indexed borrower, uint256 exposure);
+    event LoanWrittenOff(uint256 indexed loanId, address indexed borrower, uint256 amountReleased);
 
     /// @notice Applies for a loan. The caller must be a verified borrower with a current grade; the rate comes from
     /// the rate table for that grade; the amount counts against the borrower's limit until the loan closes.
@@ -64,9 +83,27 @@ interface ILoanFactory {
     function pauseLoan(uint256 loanId) external;
     function unpauseLoan(uint256 loanId) external;
 
-    /// @notice Called by a loan when it closes (repaid, defaulted, rejected, expired): releases its amount from the
-    /// borrower's exposure.
+    /// @notice Called by a loan when it closes (repaid, rejected, expired, or a defaulted loan recovered in full):
+    /// releases its amount (for a default, the defaulted principal) from the borrower's exposure.
     function loanClosed() external;
+
+    /// @notice Called by a loan when it defaults: releases all but the defaulted principal from the borrower's
+    /// exposure, counts an open default against the borrower (no new loan until it is recovered or written off)
+    /// and records the default in the registry.
+    /// @param principalOutstanding The principal outstanding at default.
+    function loanDefaulted(uint256 principalOutstanding) external;
+
+    /// @notice Writes off a defaulted loan: its principal stops counting against the borrower's limit and the
+    /// default is no longer open (the registry keeps its record; recoveries are still accepted). Admin role (the
+    /// timelock).
+    /// @param loanId A loan in open default.
+    function writeOffLoan(uint256 loanId) external;
+
+    /// @notice Sweeps a repaid, rejected or expired loan's unaccounted surplus to the Treasury (`Loan.sweepSurplus`).
+    /// Admin role (the timelock).
+    /// @param loanId The loan.
+    /// @return amount The surplus swept.
+    function sweepLoanSurplus(uint256 loanId) external returns (uint256 amount);
 
     function setRate(uint8 grade, uint16 annualRateBps, uint16 originationFeeBps) external;
     function setLimits(Limits calldata limits) external;
@@ -83,6 +120,13 @@ interface ILoanFactory {
     function loanImplementation() external view returns (address);
     function registry() external view returns (address);
     function asset() external view returns (address);
+    /// @notice Principal of the borrower's loans still counted against their limit.
     function borrowerExposure(address borrower) external view returns (uint256);
+    /// @notice The borrower's loans in open default (no new loan while above zero).
+    function openDefaults(address borrower) external view returns (uint256);
+    /// @notice A loan's default record.
+    /// @return state Where its default stands.
+    /// @return exposure The defaulted principal counted against the borrower while the default is open.
+    function defaultOf(address loan) external view returns (DefaultState state, uint256 exposure);
     function paused() external view returns (bool);
 }

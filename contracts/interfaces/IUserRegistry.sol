@@ -56,6 +56,8 @@ interface IUserRegistry {
         uint40 creditValidUntil;
         uint32 kycNonce;
         uint32 creditNonce;
+        uint8 defaults;
+        uint40 lastDefaultAt;
     }
 
     /* ------------------------------------------------------------------ errors */
@@ -76,6 +78,10 @@ interface IUserRegistry {
     error UserRegistrySignerAlreadyAdded(address signer);
     error UserRegistrySignerNotFound(address signer);
     error UserRegistryKycValidityOutOfRange(uint256 validity);
+    error UserRegistryCreditValidityOutOfRange(uint256 validity);
+    error UserRegistryValidityTooLong(uint256 validUntil, uint256 latestAllowed);
+    error UserRegistryRevoked(address user);
+    error UserRegistryNotRevoked(address user, Status status);
 
     /* ------------------------------------------------------------------ events */
 
@@ -89,6 +95,10 @@ interface IUserRegistry {
     event SignerAdded(address indexed signer);
     event SignerRemoved(address indexed signer, address indexed by);
     event KycValiditySet(uint256 validity);
+    event CreditValiditySet(uint256 validity);
+    event UserReinstated(address indexed user, address indexed revoker);
+    /// @param defaults How many defaults the registry has recorded against the user (saturating at 255).
+    event DefaultRecorded(address indexed user, address indexed recorder, uint8 defaults);
 
     /* ------------------------------------------------------------------ user actions */
 
@@ -96,14 +106,17 @@ interface IUserRegistry {
     /// @param roles Bit set: 1 = borrower, 2 = lender, 3 = both.
     function registerUser(bytes32 kycHash, uint8 roles) external;
 
-    /// @notice Replaces the caller's KYC commitment; the caller goes back to pending until verified again.
+    /// @notice Replaces the caller's KYC commitment; the caller goes back to pending until verified again. A revoked
+    /// user cannot (`UserRegistryRevoked`): only the revoker lifts a revocation.
     function updateKYC(bytes32 newKycHash) external;
 
     /// @notice Applies an oracle-signed KYC attestation (anyone may submit it): the user becomes verified.
+    /// `validUntil` may be at most `kycValidity()` from now; a revoked user is refused (`reinstateUser` first).
     function submitKycAttestation(KycAttestation calldata attestation, address signer, bytes calldata signature)
         external;
 
-    /// @notice Applies an oracle-signed credit attestation for a KYC-verified user.
+    /// @notice Applies an oracle-signed credit attestation for a KYC-verified user. `validUntil` may be at most
+    /// `creditValidity()` from now.
     function submitCreditAttestation(CreditAttestation calldata attestation, address signer, bytes calldata signature)
         external;
 
@@ -114,6 +127,13 @@ interface IUserRegistry {
 
     /// @notice Revokes a user's KYC at once and invalidates their unused attestations. Revoker role.
     function revokeUser(address user, bytes32 reason) external;
+
+    /// @notice Lifts a revocation: the user goes back to pending and needs a fresh verification. Revoker role.
+    function reinstateUser(address user) external;
+
+    /// @notice Records a default against a borrower (count and time) and clears their credit grade. The loan
+    /// factory holds this role; the oracle reads the record and declines the borrower's next assessment.
+    function recordDefault(address user) external;
 
     /// @notice Clears a user's credit grade at once and invalidates their unused credit attestations. Revoker role.
     function revokeCredit(address user, bytes32 reason) external;
@@ -126,6 +146,9 @@ interface IUserRegistry {
 
     /// @notice Sets how long an admin-path verification lasts (1 day … 3 years). Admin role.
     function setKycValidity(uint256 validity) external;
+
+    /// @notice Sets the longest a credit attestation may last (1 … 365 days; 180 by default). Admin role.
+    function setCreditValidity(uint256 validity) external;
 
     /// @notice Stops registrations, verifications and attestations. Guardian role. Revocations keep working.
     function pause() external;
@@ -156,7 +179,11 @@ interface IUserRegistry {
 
     function getSigners() external view returns (address[] memory);
 
+    /// @notice How long an admin-path verification lasts, and the longest a KYC attestation may last.
     function kycValidity() external view returns (uint256);
+
+    /// @notice The longest a credit attestation may last.
+    function creditValidity() external view returns (uint256);
 
     /// @notice EIP-712 digest of a KYC attestation under this registry's domain.
     function hashKycAttestation(KycAttestation calldata attestation) external view returns (bytes32);

@@ -5,14 +5,12 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 /// @title InterestMath
 /// @notice Fixed-rate, fixed-term amortizing loan math: annuity payment, per-period interest and principal split,
-/// payoff amount and pro-rata shares. Amounts are in the loan token's own units; rates in basis points per year;
+/// and pro-rata shares (the payoff is `LoanMath.payoff`). Amounts are in the loan token's own units; rates in basis points per year;
 /// one period is one month (1/12 of the annual rate). Every rounding direction is in the helper's name or comment and
 /// favours the lenders as a group.
 library InterestMath {
     /* ------------------------------------------------------------------ constants */
 
-    /// @dev Basis points per 100 %.
-    uint256 internal constant BPS = 10_000;
     /// @dev Periodic rate = annualRateBps / PERIOD_RATE_DENOMINATOR (12 months × 10,000 bps), exactly.
     uint256 internal constant PERIOD_RATE_DENOMINATOR = 120_000;
     /// @dev Working precision of the compounding factor f = (1 + r)^n (1e54 fixed point). The payment per unit of
@@ -35,7 +33,6 @@ library InterestMath {
     error InterestMathRateTooHigh(uint256 annualRateBps, uint256 maxRateBps);
     error InterestMathTermOutOfRange(uint256 termMonths, uint256 maxTermMonths);
     error InterestMathPrincipalTooLarge(uint256 principal, uint256 maxPrincipal);
-    error InterestMathZeroPeriod();
 
     /* ------------------------------------------------------------------ annuity */
 
@@ -106,17 +103,22 @@ library InterestMath {
         if (principalPart > outstanding) principalPart = outstanding;
     }
 
-    /// @notice Amount that repays the loan in full now: outstanding principal plus the interest accrued in the
-    /// current period, pro rata to the time elapsed in it (rounded up). No prepayment penalty.
-    function payoffAmount(uint256 outstanding, uint256 annualRateBps, uint256 elapsed, uint256 periodLength)
+    /// @notice The whole amortization schedule: the level payment and each installment's interest and principal
+    /// (`splitInstallment` in turn); the principal parts add up to `principal` exactly.
+    function schedule(uint256 principal, uint256 annualRateBps, uint256 termMonths)
         internal
         pure
-        returns (uint256)
+        returns (uint256 payment, uint256[] memory interestParts, uint256[] memory principalParts)
     {
-        if (periodLength == 0) revert InterestMathZeroPeriod();
-        if (elapsed > periodLength) elapsed = periodLength;
-        return outstanding
-            + Math.mulDiv(outstanding, annualRateBps * elapsed, PERIOD_RATE_DENOMINATOR * periodLength, Math.Rounding.Ceil);
+        payment = monthlyPayment(principal, annualRateBps, termMonths);
+        interestParts = new uint256[](termMonths);
+        principalParts = new uint256[](termMonths);
+        uint256 outstanding = principal;
+        for (uint256 i; i < termMonths; ++i) {
+            (interestParts[i], principalParts[i]) =
+                splitInstallment(outstanding, annualRateBps, payment, i + 1 == termMonths);
+            outstanding -= principalParts[i];
+        }
     }
 
     /// @notice `amount × share / total`, rounded down: the dust stays with the group, never with one holder.

@@ -30,6 +30,8 @@ contract LoanFactoryBadLayout is AccessControlUpgradeable, PausableUpgradeable, 
         mapping(address loan => uint256) loanIds;
         mapping(uint256 loanId => address) loans;
         mapping(address borrower => uint256) exposure;
+        mapping(address borrower => uint256) openDefaults;
+        mapping(address loan => ILoanFactory.DefaultRecord) defaults;
     }
 
     // keccak256(abi.encode(uint256(keccak256("disfruta.storage.LoanFactory")) - 1)) & ~bytes32(uint256(0xff))

@@ -280,6 +280,8 @@ class UserView:
     credit_valid_until: int
     kyc_nonce: int
     credit_nonce: int
+    defaults: int  # defaults the registry recorded against the user (saturating at 255)
+    last_default_at: int  # when the last one was recorded (0: never)
 
 
 @dataclass(frozen=True)
@@ -294,8 +296,10 @@ class PortfolioLoan:
     received: int
     claimable: int
     interest_and_fees: int
-    loss: int
+    loss: int  # a defaulted loan: the lender's own (uncovered) principal still unrecovered
     expected_loss: int
+    cover: int = 0  # the reserve's cover credited to these notes at default
+    recoveries: int = 0  # the notes' part of what the borrower paid after the default
 
 
 @dataclass(frozen=True)
@@ -315,6 +319,8 @@ class Portfolio:
     net_annualized_return: float | None
     xirr: float | None
     loans: list[PortfolioLoan]
+    cover: int = 0  # the reserve's cover received on defaulted loans (counted apart from interest)
+    recoveries: int = 0  # received from borrowers after their default (counted apart from interest)
 
 
 @dataclass(frozen=True)

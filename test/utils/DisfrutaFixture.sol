@@ -120,6 +120,7 @@ abstract contract DisfrutaFixture is TestBase {
         env.registry.grantRole(env.registry.KYC_ADMIN_ROLE(), env.kycAdmin);
         env.registry.grantRole(env.registry.REVOKER_ROLE(), env.revoker);
         env.registry.grantRole(env.registry.GUARDIAN_ROLE(), env.guardian);
+        env.registry.grantRole(env.registry.DEFAULT_RECORDER_ROLE(), address(env.factory));
         env.factory.grantRole(env.factory.UNDERWRITER_ROLE(), env.underwriter);
         env.factory.grantRole(env.factory.GUARDIAN_ROLE(), env.guardian);
         env.pool.grantRole(env.pool.GUARDIAN_ROLE(), env.guardian);
@@ -143,7 +144,7 @@ abstract contract DisfrutaFixture is TestBase {
             user: user,
             roles: roles,
             kycCommitment: keccak256(abi.encode("kyc", user)),
-            validUntil: uint64(block.timestamp + 10 * YEAR),
+            validUntil: uint64(block.timestamp + YEAR), // the registry's KYC validity: the longest allowed
             nonce: uint64(kycNonce),
             deadline: uint64(block.timestamp + DAY)
         });
@@ -154,7 +155,7 @@ abstract contract DisfrutaFixture is TestBase {
             user: user,
             grade: grade,
             borrowLimit: limit,
-            validUntil: uint64(block.timestamp + 10 * YEAR),
+            validUntil: uint64(block.timestamp + 180 days), // the registry's default credit validity
             nonce: uint64(creditNonce),
             deadline: uint64(block.timestamp + DAY)
         });

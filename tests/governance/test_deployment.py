@@ -30,7 +30,8 @@ ADMIN = HexBytes(b"\x00" * 32)
 def expected(gov, underwriter) -> Assignment:
     safe = gov.safe.address
     return Assignment.governed(timelock=gov.timelock.address, safe=safe, kyc_admin=safe, revoker=safe,
-                               underwriter=underwriter.address, executor=OPEN_ROLE)
+                               underwriter=underwriter.address, executor=OPEN_ROLE,
+                               factory=gov.market.factory.address)
 
 
 # ------------------------------------------------------------------------------------------------ roles

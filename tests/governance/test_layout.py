@@ -153,3 +153,14 @@ def test_rules__namespace_id_changed__refused():
     root = struct("X.S", ("a", U[64]))
     with pytest.raises(StorageLayoutError, match="namespace removed or renamed"):
         check_upgrade(layout(root, ns="disfruta.storage.X"), layout(root, ns="disfruta.storage.Y"))
+
+
+def test_factory_v2__generated_from_the_real_source__not_stale():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "tools" / "gen_factory_v2.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -104,7 +104,7 @@ def test_attestation__approved_without_chain__signed_with_the_callers_nonce(clie
     digest = attestation_digest(att, 31337, REGISTRY)
     assert body["digest"] == "0x" + digest.hex()
     assert Account._recover_hash(digest, signature=bytes.fromhex(body["signature"][2:])) == service_key.address
-    assert att.valid_until - att.deadline == 365 * 86_400 - 86_400
+    assert att.valid_until - att.deadline == 360 * 86_400 - 86_400
 
 
 def test_attestation__without_chain_and_without_nonce__422(client, approved_borrower, wallet_headers):

@@ -122,7 +122,7 @@ def test_attestation__nonce_not_the_registrys__409(onchain, wallet):
 
 
 def test_revoke__user_on_chain__revoke_user_sent_and_unsubmitted_attestation_voided(onchain, registry, wallet,
-                                                                                    service_key, stranger):
+                                                                                    service_key, stranger, revoker):
     client, headers, op = onchain
     first = client.post("/kyc/me/attestation", headers=headers, json={}).json()
     registry.submitKycAttestation(kyc_tuple(first), service_key.address, sig(first), sender=stranger)
@@ -132,6 +132,10 @@ def test_revoke__user_on_chain__revoke_user_sent_and_unsubmitted_attestation_voi
     assert response.json()["transaction_hash"].startswith("0x")
     assert registry.getUser(wallet.address).status == REVOKED
     assert not registry.isVerified(wallet.address)
+    # The revocation is sticky (no attestation restores the user) and the unsubmitted one is void for good.
+    with ape.reverts(registry.UserRegistryRevoked, user=wallet.address):
+        registry.submitKycAttestation(kyc_tuple(pending), service_key.address, sig(pending), sender=stranger)
+    registry.reinstateUser(wallet.address, sender=revoker)
     with ape.reverts(registry.UserRegistryInvalidNonce, user=wallet.address, expected=2, given=1):
         registry.submitKycAttestation(kyc_tuple(pending), service_key.address, sig(pending), sender=stranger)
 

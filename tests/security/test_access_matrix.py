@@ -58,6 +58,7 @@ def only_loan(error: str, args: Callable[[Ctx], tuple[Any, ...]] = lambda c: ())
 
 
 ADMIN, KYC, REVOKER, GUARDIAN, UNDERWRITER = "admin", "kyc_admin", "revoker", "guardian", "underwriter"
+RECORDER = "default_recorder"
 OWN = "acts only on the caller's own "
 
 COMMON_AC: dict[str, Guarded | Public] = {
@@ -80,6 +81,10 @@ MATRIX: dict[str, dict[str, Guarded | Public]] = {
         "verifyUser(address)": role(KYC, lambda c: (c.lender,)),
         "revokeUser(address,bytes32)": role(REVOKER, lambda c: (c.lender, b"\x01" * 32)),
         "revokeCredit(address,bytes32)": role(REVOKER, lambda c: (c.lender, b"\x01" * 32)),
+        # A revocation is sticky: only the revoker lifts it.
+        "reinstateUser(address)": role(REVOKER, lambda c: (c.lender,)),
+        "recordDefault(address)": role(RECORDER, lambda c: (c.lender,)),
+        "setCreditValidity(uint256)": role(ADMIN, lambda c: (30 * 86_400,)),
         # multicall runs each inner call with the caller as msg.sender: it can't lend a role. Shown with verifyUser.
         "multicall(bytes[])": role(KYC, lambda c: ([c.market.registry.verifyUser.encode_input(c.lender)],)),
         "registerUser(bytes32,uint8)": Public(OWN + "record: it creates a *pending* registration of msg.sender"),
@@ -102,6 +107,9 @@ MATRIX: dict[str, dict[str, Guarded | Public]] = {
         "pauseLoan(uint256)": role(UNDERWRITER, lambda c: (c.loan_id,)),
         "unpauseLoan(uint256)": role(UNDERWRITER, lambda c: (c.loan_id,)),
         "loanClosed()": only_loan("LoanFactoryNotLoan"),
+        "loanDefaulted(uint256)": only_loan("LoanFactoryNotLoan", lambda c: (1,)),
+        "writeOffLoan(uint256)": role(ADMIN, lambda c: (c.loan_id,)),
+        "sweepLoanSurplus(uint256)": role(ADMIN, lambda c: (c.loan_id,)),
         "setRate(uint8,uint16,uint16)": role(ADMIN, lambda c: (1, 100, 0)),
         "setLimits((uint128,uint128,uint16,uint16,uint32,uint32))": role(ADMIN, lambda c: ((1, 2, 1, 2, 1, 2),)),
         "setLoanImplementation(address)": role(ADMIN, lambda c: (c.market.loan_implementation,)),
@@ -116,6 +124,8 @@ MATRIX: dict[str, dict[str, Guarded | Public]] = {
         "reject()": Guarded("LoanOnlyFactory", inputs=lambda c: {"caller": c.stranger.address}, role="the factory"),
         "setPaused(bool)": Guarded("LoanOnlyFactory", lambda c: (True,), lambda c: {"caller": c.stranger.address},
                                    role="the factory"),
+        "sweepSurplus()": Guarded("LoanOnlyFactory", inputs=lambda c: {"caller": c.stranger.address},
+                                  role="the factory (governance: LoanFactory.sweepLoanSurplus)"),
         "withdrawFunds()": Guarded("LoanOnlyBorrower", inputs=lambda c: {"caller": c.stranger.address},
                                    role="the loan's borrower"),
         "acceptPartialFunding()": Guarded("LoanOnlyBorrower", inputs=lambda c: {"caller": c.stranger.address},
@@ -125,13 +135,14 @@ MATRIX: dict[str, dict[str, Guarded | Public]] = {
                                      role="the market's pool, or a claimer the lender approved"),
         "fundLoan(uint256)": Guarded("LoanNotVerifiedLender", lambda c: (25 * c.unit,),
                                      lambda c: {"account": c.stranger.address}, role="verified lender"),
-        "fundLoanFor(address,uint256)": Guarded("LoanNotVerifiedLender", lambda c: (c.stranger, 25 * c.unit),
-                                                lambda c: {"account": c.stranger.address},
-                                                role="verified lender as the notes' owner (anyone may pay)"),
+        "fundLoanFor(address,uint256)": Guarded("LoanNotFunder", lambda c: (c.lender, 25 * c.unit),
+                                                lambda c: {"caller": c.stranger.address, "lender": c.lender.address},
+                                                role="the market's pool, or a funder the lender approved"),
         "makeRepayment(uint256)": Public("anyone may pay for the borrower (DESIGN: Repay); it only adds money"),
         "claim()": Public(OWN + "notes' payouts, sent to the caller"),
         "refund()": Public(OWN + "notes, once the loan was rejected or expired"),
         "setClaimer(address,bool)": Public(OWN + "claim approvals"),
+        "setFunder(address,bool)": Public(OWN + "funding approvals"),
         "expire()": Public("anyone may close failed funding; the deadline/threshold rules decide, not the caller"),
         "handleDefault()": Public("anyone may declare a default at 120 days past due (DESIGN: Default)"),
         "sweepFees()": Public("anyone may sweep; the fees can only go to the Treasury"),
@@ -160,6 +171,7 @@ MATRIX: dict[str, dict[str, Guarded | Public]] = {
             lambda c: (c.stranger, c.stranger, c.stranger, 0, 0)),
         "collectFee(uint256,uint8)": only_loan("TreasuryNotLoan", lambda c: (1, 0)),
         "useReserveForDefault(uint256)": only_loan("TreasuryNotLoan", lambda c: (10**6,)),
+        "collectRecovery(uint256)": only_loan("TreasuryNotLoan", lambda c: (1,)),
         "distributeFees(address,uint256)": role(ADMIN, lambda c: (c.stranger, 1)),
         "setPolicy(uint16,uint16)": role(ADMIN, lambda c: (0, 10_000)),
         "fundReserve(uint256)": Public("anyone may add to the reserve; it only adds money"),
@@ -203,6 +215,7 @@ def ctx(request, market, stranger, lender, guardian, oracle, unit):
     roles = SimpleNamespace(
         admin=reg.DEFAULT_ADMIN_ROLE(), kyc_admin=reg.KYC_ADMIN_ROLE(), revoker=reg.REVOKER_ROLE(),
         guardian=reg.GUARDIAN_ROLE(), underwriter=market.factory.UNDERWRITER_ROLE(),
+        default_recorder=reg.DEFAULT_RECORDER_ROLE(),
     )
     return SimpleNamespace(market=market, loan=loan, loan_id=loan.loanId() if loan else 1, stranger=stranger, lender=lender,
                            guardian=guardian, oracle=oracle, unit=unit, roles=roles, impl=None)

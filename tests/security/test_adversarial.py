@@ -263,7 +263,7 @@ def test_credit_attestation__signed_for_registry_a__replayed_on_registry_b__reve
         kyc = KycAttestation(str(borrower), int(Role.BORROWER), b"\x42" * 32, now + YEAR, 0, now + DAY)
         reg.submitKycAttestation(kyc.as_tuple(), oracle.address, sign_attestation(kyc, oracle.key, chain_id,
                                                                                   reg.address), sender=stranger)
-    att = CreditAttestation(str(borrower), 3, 40_000 * 10**6, now + YEAR, 0, now + DAY)
+    att = CreditAttestation(str(borrower), 3, 40_000 * 10**6, now + 90 * DAY, 0, now + DAY)
     sig = sign_attestation(att, oracle.key, chain_id, registry.address)
     registry.submitCreditAttestation(att.as_tuple(), oracle.address, sig, sender=stranger)
     with reverts("UserRegistryInvalidSignature", signer=oracle.address):

@@ -72,9 +72,10 @@ class LendersAPI(Generic[R]):
         loans = self._known_loans(candidates, head.number)
         infos = self._loans.many(loans, head.number) if loans else []
         per_loan = core.read([c for a in loans for c in (Call(a, LOAN.function("balanceOf"), (lender,)),
-                                                         Call(a, LOAN.function("claimable"), (lender,)))],
+                                                         Call(a, LOAN.function("claimable"), (lender,)),
+                                                         Call(a, LOAN.function("recovery")))],
                              head.number) if loans else []
-        history = core.get_logs(names=["FundsWithdrawn", "RepaymentMade"], address=loans,
+        history = core.get_logs(names=["FundsWithdrawn", "RepaymentMade", "RecoveryShared"], address=loans,
                                 to_block=head.number) if loans else []
         mine = [e for e in events if e.address in loans]
         times = core.block_timestamps([e.block for e in mine + history]) if mine or history else {}
@@ -91,7 +92,11 @@ class LendersAPI(Generic[R]):
                 received[e.address] += a["amount"]
                 flows.append((times[e.block], a["amount"]))
         outstanding_history: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        recovered: dict[str, int] = defaultdict(int)  # the noteholders' part of each loan's recoveries
         for e in history:
+            if e.name == "RecoveryShared":
+                recovered[e.address] += e.args["toNoteholders"]
+                continue
             value = e.args["principal"] if e.name == "FundsWithdrawn" else e.args["principalOutstanding"]
             outstanding_history[e.address].append((times[e.block], value))
 
@@ -99,15 +104,26 @@ class LendersAPI(Generic[R]):
         rows, principal_years = [], 0.0
         for n, info in enumerate(infos):
             address = info.address
-            notes, claimable = (int(x) for x in per_loan[2 * n:2 * n + 2])  # (balanceOf, claimable) of loan n
+            notes, claimable, rec = per_loan[3 * n:3 * n + 3]  # balanceOf, claimable, recovery() of loan n
+            notes, claimable = int(notes), int(claimable)
+            cover_total, at_default = int(rec["cover"]), int(rec["principalAtDefault"])
             share = notes / info.principal if info.principal else 0.0  # only for the time-weighted NAR below
-            repaid_principal = _pro_rata(info.principal - info.principal_outstanding, notes, info.principal)
             open_ = info.status in (LoanStatus.ACTIVE, LoanStatus.FUNDED, LoanStatus.FUNDING)
             outstanding = _pro_rata(info.principal_outstanding, notes, info.principal) if info.status in (
                 LoanStatus.ACTIVE, LoanStatus.DEFAULTED) else (notes if open_ else 0)
-            loss = _pro_rata(info.principal_outstanding, notes, info.principal) if info.status == LoanStatus.DEFAULTED else 0
+            # After a default (subrogation): the reserve paid the noteholders `cover` and owns cover / at_default of
+            # the remaining claim and of every recovery, so the lender's own claim is the rest.
+            defaulted = bool(at_default)
+            cover = _pro_rata(cover_total, notes, info.principal) if defaulted else 0
+            recoveries = _pro_rata(recovered[address], notes, info.principal)
+            if defaulted:
+                outstanding -= outstanding * cover_total // at_default
+            repaid_principal = _pro_rata(info.principal - (at_default if defaulted else info.principal_outstanding),
+                                         notes, info.principal)
+            loss = outstanding if info.status == LoanStatus.DEFAULTED else 0
             refunds = received[address] if info.status in (LoanStatus.EXPIRED, LoanStatus.REJECTED) else 0
-            earned = max(0, received[address] + claimable - repaid_principal - refunds) if info.principal else 0
+            earned = max(0, received[address] + claimable - repaid_principal - refunds - cover - recoveries
+                         ) if info.principal else 0
             exp_loss = (expected_loss(info, outstanding, now, default_probability)
                         if info.status == LoanStatus.ACTIVE else 0)
             if not (notes or invested[address] or received[address] or claimable):
@@ -115,7 +131,7 @@ class LendersAPI(Generic[R]):
             rows.append(PortfolioLoan(loan_id=info.loan_id, address=address, status=info.status, grade=info.grade,
                                       notes=notes, invested=invested[address], principal_outstanding=outstanding,
                                       received=received[address], claimable=claimable, interest_and_fees=earned,
-                                      loss=loss, expected_loss=exp_loss))
+                                      loss=loss, expected_loss=exp_loss, cover=cover, recoveries=recoveries))
             principal_years += share * _area(outstanding_history[address], now, info.principal_outstanding) / (
                 365 * 86_400)
 
@@ -129,6 +145,7 @@ class LendersAPI(Generic[R]):
             lender=lender, pool_cash=int(cash), invested=sum(invested.values()),
             principal_outstanding=sum(r.principal_outstanding for r in rows), received=sum(received.values()),
             claimable=sum(r.claimable for r in rows), interest_and_fees=total_earned, losses=total_loss,
+            cover=sum(r.cover for r in rows), recoveries=sum(r.recoveries for r in rows),
             expected_losses=sum(by_grade.values()), expected_losses_by_grade=dict(by_grade),
             net_annualized_return=net_annualized_return(total_earned, total_loss, principal_years),
             xirr=xirr(flows + ([(now, terminal)] if terminal else [])), loans=rows,

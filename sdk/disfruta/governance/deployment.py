@@ -120,10 +120,11 @@ def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config
     timelock = deployer.deploy(project.DisfrutaTimelock, config.min_delay, [safe_address], [executor], OPEN_ROLE)
     hand_over(_proxies(market), timelock, deployer)
 
-    expected = Assignment.governed(timelock=timelock.address, safe=safe_address, executor=executor, **operators)
+    expected = Assignment.governed(timelock=timelock.address, safe=safe_address, executor=executor,
+                                   factory=market.factory.address, **operators)
     owners = safe_state(safe).owners
     verify_roles({**_proxies(market), "Timelock": timelock}, expected,
-                 [deployer.address, safe_address, *owners, *operators.values()], start_block)
+                 [deployer.address, safe_address, *owners, *operators.values(), market.factory.address], start_block)
     record = _record(project, market, timelock, safe, deployer, config, network, start_block, safe_extra, operators,
                      executor)
     return GovernedDeployment(market=market, timelock=timelock, safe=safe, record=record)

@@ -146,6 +146,8 @@ def deploy_market(
         (registry.GUARDIAN_ROLE(), guardian),
     ):
         registry.grantRole(role, holder or deployer, sender=deployer)
+    # The factory records a borrower's default in the registry when one of their loans defaults.
+    registry.grantRole(registry.DEFAULT_RECORDER_ROLE(), factory, sender=deployer)
     factory.grantRole(factory.UNDERWRITER_ROLE(), underwriter or deployer, sender=deployer)
     factory.grantRole(factory.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)
     pool.grantRole(pool.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)

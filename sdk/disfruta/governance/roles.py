@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 DEFAULT_ADMIN_ROLE = "DEFAULT_ADMIN_ROLE"
 ROLES: dict[str, tuple[str, ...]] = {
-    "UserRegistry": (DEFAULT_ADMIN_ROLE, "KYC_ADMIN_ROLE", "REVOKER_ROLE", "GUARDIAN_ROLE"),
+    "UserRegistry": (DEFAULT_ADMIN_ROLE, "KYC_ADMIN_ROLE", "REVOKER_ROLE", "GUARDIAN_ROLE", "DEFAULT_RECORDER_ROLE"),
     "LoanFactory": (DEFAULT_ADMIN_ROLE, "UNDERWRITER_ROLE", "GUARDIAN_ROLE"),
     "Treasury": (DEFAULT_ADMIN_ROLE,),
     "LendingPool": (DEFAULT_ADMIN_ROLE, "GUARDIAN_ROLE"),
@@ -47,14 +47,14 @@ class Assignment:
 
     @classmethod
     def governed(cls, *, timelock: str, safe: str, kyc_admin: str, revoker: str, underwriter: str,
-                 executor: str) -> Assignment:
+                 executor: str, factory: str) -> Assignment:
         def one(address: str) -> frozenset[ChecksumAddress]:
             return frozenset({to_checksum_address(address)})
 
         tl, sf = one(timelock), one(safe)
         return cls({
             "UserRegistry": {DEFAULT_ADMIN_ROLE: tl, "KYC_ADMIN_ROLE": one(kyc_admin), "REVOKER_ROLE": one(revoker),
-                             "GUARDIAN_ROLE": sf},
+                             "GUARDIAN_ROLE": sf, "DEFAULT_RECORDER_ROLE": one(factory)},
             "LoanFactory": {DEFAULT_ADMIN_ROLE: tl, "UNDERWRITER_ROLE": one(underwriter), "GUARDIAN_ROLE": sf},
             "Treasury": {DEFAULT_ADMIN_ROLE: tl},
             "LendingPool": {DEFAULT_ADMIN_ROLE: tl, "GUARDIAN_ROLE": sf},

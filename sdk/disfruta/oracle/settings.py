@@ -50,7 +50,9 @@ class OracleSettings(BaseSettings):
     access_ttl_seconds: int = Field(900, ge=60)
     refresh_ttl_seconds: int = Field(14 * 86_400, ge=300)
 
-    kyc_validity_days: int = Field(365, ge=1, le=3 * 365)
+    # The registry caps a KYC attestation at its own KYC validity (365 days in the default market) from the block
+    # that applies it: 360 days leaves a margin for clock skew between this service and the chain.
+    kyc_validity_days: int = Field(360, ge=1, le=3 * 365)
     credit_validity_days: int = Field(90, ge=1, le=365)
     attestation_deadline_seconds: int = Field(86_400, ge=60)
     token_decimals: int = Field(6, ge=0, le=36)
