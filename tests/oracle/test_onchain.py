@@ -87,6 +87,24 @@ def test_attestations__from_the_service__accepted_by_the_registry(onchain, regis
     assert client.post("/kyc/me/attestation", headers=headers, json={}).json()["message"]["nonce"] == 1
 
 
+def test_assessment__borrower_with_a_recorded_default__declined_with_that_reason(onchain, registry, wallet, admin,
+                                                                                 service_key, stranger):
+    client, headers, _ = onchain
+    kyc = client.post("/kyc/me/attestation", headers=headers, json={}).json()
+    registry.submitKycAttestation(kyc_tuple(kyc), service_key.address, sig(kyc), sender=stranger)
+    approved = client.post("/credit/assessments", headers=headers, json={"applicant": APPLICANT}).json()
+    assert approved["decision"] == "approved"
+    # A loan of theirs defaults: the loan factory (here: the admin, given its role) records it in the registry.
+    registry.grantRole(registry.DEFAULT_RECORDER_ROLE(), admin, sender=admin)
+    registry.recordDefault(wallet.address, sender=admin)
+    declined = client.post("/credit/assessments", headers=headers, json={"applicant": APPLICANT})
+    assert declined.status_code == 201
+    body = declined.json()
+    assert (body["decision"], body["grade"], body["borrow_limit"], body["attestation"]) == ("declined", None, "0", None)
+    assert body["reasons"][0]["code"] == "recorded_default" and "1 recorded" in body["reasons"][0]["text"]
+    assert body["score"] == approved["score"]  # the model's score is kept for the record
+
+
 def test_credit_attestation__tampered_grade__reverts_invalid_signature(onchain, registry, wallet, service_key,
                                                                        stranger):
     client, headers, _ = onchain

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import timedelta
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disfruta.attestations import CreditAttestation, Role
 from disfruta.credit import Assessment, assess
-from disfruta.credit.scorecard import Scorecard
+from disfruta.credit.assessment import TOP_REASONS
+from disfruta.credit.scorecard import Reason, Scorecard
 from disfruta.oracle import audit, signing
+from disfruta.oracle.chain import ChainError
 from disfruta.oracle.context import OracleContext
 from disfruta.oracle.errors import ApiError, conflict, not_found
 from disfruta.oracle.kyc import get_user
@@ -54,6 +56,7 @@ def assess_and_sign(ctx: OracleContext, db: Session, wallet: str, payload: Asses
                         token_decimals=ctx.settings.token_decimals)
     except ValueError as exc:  # the transaction history can't support the cash-flow features
         raise ApiError(422, f"transactions: {exc}") from None
+    result = _with_default_record(ctx, wallet, result)
     now = ctx.now()
     expires = now + timedelta(days=ctx.settings.credit_validity_days)
     row = CreditAssessment(
@@ -75,6 +78,26 @@ def assess_and_sign(ctx: OracleContext, db: Session, wallet: str, payload: Asses
         )
         attestation = signing.issue(ctx, db, user, "credit", att, wallet)
     return _out(row, attestation)
+
+
+DEFAULT_REASON = "recorded_default"
+
+
+def _with_default_record(ctx: OracleContext, wallet: str, result: Assessment) -> Assessment:
+    """Declines a borrower the registry has recorded a default against (the loan factory records each one), with
+    that as the first reason. The score is kept for the record; no grade, no limit, no attestation."""
+    if ctx.registry is None:
+        return result
+    try:
+        record = ctx.registry.default_record(wallet)
+    except ChainError as exc:
+        raise ApiError(503, str(exc)) from None
+    if record.defaults == 0:
+        return result
+    when = datetime.fromtimestamp(record.last_default_at, tz=timezone.utc).date().isoformat()
+    reason = Reason(DEFAULT_REASON, f"a loan of this borrower is recorded in default on chain ({record.defaults} "
+                                    f"recorded, the last on {when})", 0.0)
+    return replace(result, grade=None, borrow_limit=0, reasons=(reason, *result.reasons[:TOP_REASONS - 1]))
 
 
 def latest(db: Session, wallet: str) -> AssessmentOut:

@@ -16,6 +16,16 @@ REGISTRY_ABI = [
      "outputs": [{"name": "kycNonce", "type": "uint256"}, {"name": "creditNonce", "type": "uint256"}]},
     {"type": "function", "name": "isSigner", "stateMutability": "view",
      "inputs": [{"name": "signer", "type": "address"}], "outputs": [{"name": "", "type": "bool"}]},
+    # IUserRegistry.UserView: the service reads the default record (the rest is decoded and ignored)
+    {"type": "function", "name": "getUser", "stateMutability": "view",
+     "inputs": [{"name": "user", "type": "address"}],
+     "outputs": [{"name": "", "type": "tuple", "components": [
+         {"name": "status", "type": "uint8"}, {"name": "roles", "type": "uint8"},
+         {"name": "kycCommitment", "type": "bytes32"}, {"name": "registeredAt", "type": "uint40"},
+         {"name": "kycValidUntil", "type": "uint40"}, {"name": "grade", "type": "uint8"},
+         {"name": "borrowLimit", "type": "uint128"}, {"name": "creditValidUntil", "type": "uint40"},
+         {"name": "kycNonce", "type": "uint32"}, {"name": "creditNonce", "type": "uint32"},
+         {"name": "defaults", "type": "uint8"}, {"name": "lastDefaultAt", "type": "uint40"}]}]},
     {"type": "function", "name": "revokeUser", "stateMutability": "nonpayable",
      "inputs": [{"name": "user", "type": "address"}, {"name": "reason", "type": "bytes32"}], "outputs": []},
 ]
@@ -36,6 +46,14 @@ NOT_REGISTERED_SELECTOR = "0x" + keccak(text="UserRegistryNotRegistered(address)
 class Nonces:
     kyc: int
     credit: int
+
+
+@dataclass(frozen=True)
+class DefaultRecord:
+    """What the registry recorded of a borrower's defaults (the loan factory records each one)."""
+
+    defaults: int
+    last_default_at: int  # unix seconds; 0 when never
 
 
 class RegistryClient:
@@ -61,6 +79,13 @@ class RegistryClient:
         except (Web3Exception, OSError) as exc:
             raise ChainError(f"cannot read nonces from the registry: {exc.__class__.__name__}") from exc
         return Nonces(int(kyc), int(credit))
+
+    def default_record(self, user: str) -> DefaultRecord:
+        try:
+            view = self.registry.functions.getUser(to_checksum_address(user)).call()
+        except (Web3Exception, OSError) as exc:
+            raise ChainError(f"cannot read the user's record from the registry: {exc.__class__.__name__}") from exc
+        return DefaultRecord(int(view[10]), int(view[11]))  # UserView.defaults, UserView.lastDefaultAt
 
     def is_signer(self, address: str) -> bool:
         try:
