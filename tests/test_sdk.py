@@ -11,6 +11,7 @@ from eth_account import Account
 from disfruta import AutoInvestCriteria, Deployment, Disfruta, Grade, LoanStatus, Role
 from disfruta import errors
 from disfruta.api.loans import UnknownLoan, create_address
+from disfruta.models import Recovery
 from disfruta.attestations import CreditAttestation, KycAttestation, sign_attestation
 from disfruta.rpc import NodeUnreachable, RpcError
 
@@ -508,3 +509,52 @@ def test_approve_max__second_deposit__no_second_approval(client, lender_key, cha
     assert [p.call.function.name for p in batch.report.transactions] == ["approve", "deposit", "deposit"]
     assert batch.report.ok and client.pool.balance(lender_key.address) == 20 * unit
     assert bot.token.allowance(lender_key.address, bot.pool.address) == 2**256 - 1  # OpenZeppelin keeps an infinite one
+
+
+# ------------------------------------------------------------------------------------------------ credit rules (#15)
+
+
+def test_set_funder_and_fund_for__approved_operator__notes_go_to_the_lender(client, as_, loan_id, lenders, onboard,
+                                                                            market, unit):
+    lender, operator = lenders[0], lenders[1]
+    onboard(lender, Role.LENDER)
+    mint(market, operator, 100 * unit)
+    with pytest.raises(errors.LoanError, match="LoanNotFunder"):
+        as_(operator).loans.fund_for(loan_id, lender.address, 100 * unit)
+    as_(lender).loans.set_funder(loan_id, operator.address)
+    as_(operator).loans.fund_for(loan_id, lender.address, 100 * unit)
+    assert client.loans.notes(loan_id, lender.address) == 100 * unit
+    assert client.loans.notes(loan_id, operator.address) == 0
+
+
+def test_reinstate__revoked_user__pending_then_verified_again(client, as_, lenders, onboard, revoker, kyc_admin):
+    user = lenders[2]
+    onboard(user, Role.LENDER)
+    as_(revoker).registry.revoke(user.address, "fraud review")
+    with pytest.raises(errors.DisfrutaError, match="UserRegistryRevoked"):
+        as_(user).registry.update_kyc(b"\x07" * 32)
+    as_(revoker).registry.reinstate(user.address)
+    assert client.registry.user(user.address).status == "pending"
+    as_(kyc_admin).registry.verify(user.address)
+    assert client.registry.user(user.address).is_verified_lender
+
+
+def test_default__write_off_and_recovery_reads(client, as_, loan_id, lenders, borrower, onboard, market, unit, warp,
+                                                admin):
+    for who in lenders[:2]:
+        onboard(who, Role.LENDER)
+        mint(market, who, 500 * unit)
+        as_(who).loans.fund(loan_id, 500 * unit)
+    as_(borrower).loans.draw(loan_id)
+    mint(market, admin, 1_000 * unit)
+    client.treasury.fund_reserve(1_000 * unit)
+    warp(client.loans.get(loan_id).start_time + 30 * DAY + 121 * DAY)
+    as_(lenders[3]).loans.declare_default(loan_id)
+    assert client.loans.recovery(loan_id) == Recovery(cover=300 * unit, principal_at_default=1_000 * unit,
+                                                      reserve_accrued=0)
+    user = client.registry.user(borrower.address)
+    assert user.defaults == 1 and user.last_default_at > 0 and user.grade is None
+    assert client.borrowers.dashboard(borrower.address).exposure == 1_000 * unit
+    client.loans.write_off(loan_id)  # the test market's admin; in production the timelock
+    assert client.borrowers.dashboard(borrower.address).exposure == 0
+    assert client.registry.user(borrower.address).defaults == 1  # the record stays

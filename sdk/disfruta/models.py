@@ -92,6 +92,8 @@ class UserInfo:
     credit_valid_until: int
     is_verified_lender: bool
     is_verified_borrower: bool
+    defaults: int = 0  # defaults the registry recorded against the user (the oracle declines them)
+    last_default_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,16 @@ class LoanLimits:
 
 
 @dataclass(frozen=True)
+class Recovery:
+    """A defaulted loan's subrogation (``Loan.recovery()``): the reserve paid ``cover`` at default and owns
+    ``cover / principal_at_default`` of every later recovery; ``reserve_accrued`` is its share not yet swept."""
+
+    cover: int
+    principal_at_default: int
+    reserve_accrued: int
+
+
+@dataclass(frozen=True)
 class UserView:
     """``IUserRegistry.UserView``."""
 
@@ -345,6 +357,8 @@ class TreasuryInfo:
     reserve_used: int
     reserve_share_bps: int
     default_cover_bps: int
+    surplus_swept: int = 0  # closed loans' unaccounted surplus swept by governance
+    reserve_recovered: int = 0  # defaulted loans' recoveries paid back to the reserve (subrogation)
 
 
 def fmt_time(ts: int) -> str:

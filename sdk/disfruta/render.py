@@ -74,6 +74,9 @@ def portfolio_table(client: Disfruta, p: Portfolio, name: str = "") -> None:
                   money(client, r.principal_outstanding), money(client, r.received), money(client, r.claimable),
                   money(client, r.interest_and_fees), money(client, r.loss), money(client, r.expected_loss))
     console.print(t)
+    if p.cover or p.recoveries:
+        console.print(f"defaulted loans: {money(client, p.cover)} of reserve cover and {money(client, p.recoveries)} "
+                      "of recoveries received (counted apart from interest)")
     console.print(f"pool cash {money(client, p.pool_cash)}; net annualized return {pct(p.net_annualized_return)}; "
                   f"XIRR {pct(p.xirr)}; expected losses by grade "
                   f"{ {g: money(client, v) for g, v in p.expected_losses_by_grade.items()} }")
@@ -99,11 +102,14 @@ def treasury_table(client: Disfruta, info: TreasuryInfo) -> None:
     for label, value in (("origination fees collected", info.origination_fees),
                          ("servicing fees collected", info.servicing_fees),
                          ("fees available to governance", info.available_fees), ("reserve", info.reserve),
-                         ("reserve paid out on defaults", info.reserve_used)):
+                         ("reserve paid out on defaults", info.reserve_used),
+                         ("recoveries paid back to the reserve", info.reserve_recovered),
+                         ("closed loans' surplus swept", info.surplus_swept)):
         t.add_row(label, money(client, value))
     console.print(t)
     console.print(f"policy: {info.reserve_share_bps / 100:.0f} % of fees to the reserve; defaults covered at "
-                  f"{info.default_cover_bps / 100:.0f} % of outstanding principal, capped by the reserve")
+                  f"{info.default_cover_bps / 100:.0f} % of outstanding principal, capped by the reserve, which then "
+                  "owns that share of the loan's recoveries")
 
 
 def criteria_table(client: Disfruta, lender: str, cash: int, c: AutoInvestCriteria) -> None:

@@ -31,6 +31,7 @@ from disfruta.models import (
     LoanStatus,
     LoanTerms,
     Page,
+    Recovery,
 )
 from disfruta.multicall import BlockId, BlockInfo, Call
 from disfruta.tx import TxCall
@@ -391,6 +392,19 @@ class LoansAPI(Generic[R]):
         """Takes back what this account funded in a loan that expired or was rejected."""
         return self._loan_tx(loan, "refund")
 
+    def set_funder(self, loan: Loan, funder: str, approved: bool = True) -> R:
+        """Lets ``funder`` (an operator of this account's choosing, never the borrower) buy notes in ``loan`` for this
+        account with its own money (``fundLoanFor``); ``approved=False`` withdraws the permission."""
+        return self._s.send(TxCall(self.address(loan), LOAN.function("setFunder"),
+                                   (to_checksum_address(funder), bool(approved))))
+
+    def fund_for(self, loan: Loan, lender: str, amount: int) -> R:
+        """Buys ``amount`` of notes for ``lender``, paid by this account (it must be the lender's approved funder)."""
+        _positive("amount", amount)
+        address = self.address(loan)
+        self._token.ensure_allowance(address, amount)
+        return self._s.send(TxCall(address, LOAN.function("fundLoanFor"), (to_checksum_address(lender), amount)))
+
     def transfer_notes(self, loan: Loan, to: str, amount: int) -> R:
         """Moves ``amount`` notes to another verified lender (the claim state moves with them)."""
         _positive("amount", amount)
@@ -430,8 +444,28 @@ class LoansAPI(Generic[R]):
         return self._loan_tx(loan, "handleDefault")
 
     def sweep_fees(self, loan: Loan) -> R:
-        """Anyone: moves the servicing fees a loan has accrued to the Treasury in one transfer."""
+        """Anyone: moves the servicing fees (and the reserve's share of recoveries) a loan has accrued to the
+        Treasury."""
         return self._loan_tx(loan, "sweepFees")
+
+    def write_off(self, loan_id: int) -> R:
+        """Governance (the factory's admin, i.e. the timelock): writes off a loan in default, so its principal stops
+        counting against the borrower's limit. The registry keeps the default on record."""
+        self._check_id(loan_id)
+        return self._s.send(TxCall(self.factory, FACTORY.function("writeOffLoan"), (loan_id,)))
+
+    def sweep_surplus(self, loan_id: int) -> R:
+        """Governance: sends a repaid, rejected or expired loan's unaccounted surplus (dust, tokens sent to it by
+        mistake) to the Treasury; what any holder can still claim stays."""
+        self._check_id(loan_id)
+        return self._s.send(TxCall(self.factory, FACTORY.function("sweepLoanSurplus"), (loan_id,)))
+
+    def recovery(self, loan: Loan, block: BlockId = "latest") -> Recovery:
+        """A defaulted loan's subrogation: the reserve's cover, the principal at default (the reserve owns
+        cover / principal of every recovery) and its share not yet swept; zeros before a default."""
+        r = self._s.core.call(self.address(loan), "Loan", "recovery", block=block)
+        return Recovery(cover=int(r["cover"]), principal_at_default=int(r["principalAtDefault"]),
+                        reserve_accrued=int(r["reserveAccrued"]))
 
     def _loan_tx(self, loan: Loan, function: str) -> R:
         return self._s.send(TxCall(self.address(loan), LOAN.function(function)))

@@ -49,7 +49,8 @@ class RegistryAPI(Generic[R]):
         return UserInfo(address=a, status=USER_STATUS[u.status], roles=u.roles, kyc_commitment=u.kyc_commitment,
                         kyc_valid_until=u.kyc_valid_until, grade=Grade(u.grade) if u.grade else None,
                         borrow_limit=u.borrow_limit, credit_valid_until=u.credit_valid_until,
-                        is_verified_lender=lender, is_verified_borrower=borrower)
+                        is_verified_lender=lender, is_verified_borrower=borrower, defaults=u.defaults,
+                        last_default_at=u.last_default_at)
 
     def nonces(self, address: str, block: BlockId = "latest") -> Nonces:
         """What the next KYC and credit attestations for ``address`` must carry."""
@@ -106,6 +107,11 @@ class RegistryAPI(Generic[R]):
         """Revoker role: revokes a user's verification at once."""
         return self._s.send(TxCall(self.address, REGISTRY.function("revokeUser"),
                                    (to_checksum_address(user), _reason(reason))))
+
+    def reinstate(self, user: str) -> R:
+        """Revoker role: lifts a revocation; the user is pending again and needs a fresh verification. (A revoked
+        user can neither update their KYC nor be verified by an attestation: only this lifts it.)"""
+        return self._s.send(TxCall(self.address, REGISTRY.function("reinstateUser"), (to_checksum_address(user),)))
 
     def revoke_credit(self, user: str, reason: str | bytes = b"") -> R:
         return self._s.send(TxCall(self.address, REGISTRY.function("revokeCredit"),

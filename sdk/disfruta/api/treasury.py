@@ -13,7 +13,7 @@ from disfruta.multicall import BlockId, Call
 from disfruta.tx import TxCall
 
 TREASURY = codec_for("Treasury")
-ORIGINATION, SERVICING = 0, 1  # ITreasury.FeeType
+ORIGINATION, SERVICING, SURPLUS = 0, 1, 2  # ITreasury.FeeType
 
 
 class TreasuryAPI(Generic[R]):
@@ -26,14 +26,17 @@ class TreasuryAPI(Generic[R]):
     def info(self, block: BlockId = "latest") -> TreasuryInfo:
         """Reserve, fees and policy: one round trip."""
         fn = TREASURY.function
-        reserve, available, origination, servicing, used, policy = self._s.core.read([
+        reserve, available, origination, servicing, surplus, used, recovered, policy = self._s.core.read([
             Call(self.address, fn("reserve")), Call(self.address, fn("availableFees")),
             Call(self.address, fn("feesCollected"), (ORIGINATION,)),
             Call(self.address, fn("feesCollected"), (SERVICING,)),
-            Call(self.address, fn("reserveUsed")), Call(self.address, fn("policy"))], block)
+            Call(self.address, fn("feesCollected"), (SURPLUS,)),
+            Call(self.address, fn("reserveUsed")), Call(self.address, fn("reserveRecovered")),
+            Call(self.address, fn("policy"))], block)
         return TreasuryInfo(reserve=reserve, available_fees=available, origination_fees=origination,
                             servicing_fees=servicing, reserve_used=used,
-                            reserve_share_bps=policy["reserveShareBps"], default_cover_bps=policy["defaultCoverBps"])
+                            reserve_share_bps=policy["reserveShareBps"], default_cover_bps=policy["defaultCoverBps"],
+                            surplus_swept=surplus, reserve_recovered=recovered)
 
     def cover_for(self, principal_outstanding: int, block: BlockId = "latest") -> int:
         """What the reserve would pay on a default with this much principal outstanding."""

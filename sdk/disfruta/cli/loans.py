@@ -183,6 +183,35 @@ def _loan_action(name: str, method: str, doc: str, verb: str) -> None:
 _loan_action("expire", "expire", "Anyone: close a loan whose funding failed or that was never drawn.", "expired")
 _loan_action("pause", "pause", "Underwriter: pause one loan's funding, drawdown and note transfers.", "paused")
 _loan_action("unpause", "unpause", "Underwriter: resume a paused loan.", "resumed")
+_loan_action("write-off", "write_off", "Governance (the factory's admin): write off a loan in default; its principal "
+             "stops counting against the borrower's limit (the registry keeps the default on record).", "wrote off")
+
+
+@loans.command("sweep-surplus")
+@click.argument("loan_id", type=LOAN_ID)
+@pass_ctx
+def loans_sweep_surplus(ctx: Context, loan_id: int) -> None:
+    """Governance: send a closed loan's unaccounted surplus (dust, tokens sent to it by mistake) to the Treasury."""
+    client = ctx.signer()
+    ctx.loan_address(loan_id)
+    receipt = client.loans.sweep_surplus(loan_id)
+    amount = receipt.one("SurplusSwept").args["amount"]
+    ctx.done(receipt, f"swept {ctx.tokens(amount)} of surplus from loan #{loan_id} to the Treasury",
+             loan_id=loan_id, amount=amount)
+
+
+@loans.command("set-funder")
+@click.argument("loan_id", type=LOAN_ID)
+@click.argument("funder", type=ADDRESS)
+@click.option("--revoke", is_flag=True, help="Withdraw the permission instead.")
+@pass_ctx
+def loans_set_funder(ctx: Context, loan_id: int, funder: str, revoke: bool) -> None:
+    """Lender: let FUNDER buy notes of this loan for you with its own money (never the borrower)."""
+    client = ctx.signer()
+    ctx.loan_address(loan_id)
+    receipt = client.loans.set_funder(loan_id, funder, not revoke)
+    ctx.done(receipt, f"{funder} {'may no longer' if revoke else 'may'} fund loan #{loan_id} for {client.address}",
+             loan_id=loan_id, funder=funder, approved=not revoke)
 
 
 @loans.command("default")
@@ -208,8 +237,10 @@ def loans_sweep_fees(ctx: Context, loan_id: int) -> None:
     ctx.loan_address(loan_id)
     receipt = client.loans.sweep_fees(loan_id)
     amount = sum(e.args["amount"] for e in receipt.find("FeesSwept"))
-    ctx.done(receipt, f"swept {ctx.tokens(amount)} of servicing fees from loan #{loan_id} to the Treasury",
-             loan_id=loan_id, amount=amount)
+    recovered = sum(e.args["amount"] for e in receipt.find("RecoveriesSwept"))
+    extra = f" and {ctx.tokens(recovered)} of recoveries back to the reserve" if recovered else ""
+    ctx.done(receipt, f"swept {ctx.tokens(amount)} of servicing fees{extra} from loan #{loan_id} to the Treasury",
+             loan_id=loan_id, amount=amount, recoveries=recovered)
 
 
 # ----------------------------------------------------------------------------------------------- everyday actions

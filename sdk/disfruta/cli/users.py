@@ -124,6 +124,15 @@ def registry_revoke(ctx: Context, address: str, reason: str, credit_only: bool) 
     ctx.done(receipt, f"revoked {'the credit grade of ' if credit_only else ''}{address}", address=address)
 
 
+@registry.command("reinstate")
+@click.argument("address", type=ADDRESS)
+@pass_ctx
+def registry_reinstate(ctx: Context, address: str) -> None:
+    """Revoker: lift a revocation (the user is pending again and needs a fresh verification)."""
+    receipt = ctx.signer().registry.reinstate(address)
+    ctx.done(receipt, f"reinstated {address}: pending until verified again", address=address)
+
+
 @registry.command("grade")
 @click.argument("address", type=ADDRESS)
 @click.option("--grade", type=GRADE, required=True, help="A1 … E5.")
