@@ -430,6 +430,7 @@ contract Loan is LoanNotes {
         StateSlot memory st = _state;
         uint256 principal = _book.principal;
         if (principal == 0) principal = _funding.goal; // before funding completes: the schedule as applied for
+        // slither-disable-next-line unused-return -- the level payment is in terms(); only the parts are needed here
         (, interestParts, principalParts) = InterestMath.schedule(principal, st.annualRateBps, st.termMonths);
         dueDates = new uint256[](st.termMonths);
         for (uint256 i; i < st.termMonths && st.startTime != 0; ++i) {

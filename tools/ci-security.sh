@@ -68,6 +68,8 @@ fi
 
 # --- 3. slither with the accepted-findings policy -------------------------------------------------------------
 echo "== slither"
+# slither refuses to overwrite its JSON report: a stale one from an earlier run would be gated instead of this run's
+rm -f /tmp/disfruta-slither.json
 "$SEC_VENV/bin/slither" . --foundry-ignore-compile --json /tmp/disfruta-slither.json > /tmp/disfruta-slither.log 2>&1 || true
 if ! "$SEC_VENV/bin/python" tools/slither_gate.py /tmp/disfruta-slither.json; then
   echo "slither FAILED (full log: /tmp/disfruta-slither.log)"; status=1
