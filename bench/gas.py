@@ -140,6 +140,7 @@ def measure_gas(m: BenchMarket, log: Callable[[str], None]) -> list[GasRow]:
     rec.add("deposit (repeat; standing approval)", m.call(p0, m.pool, "deposit", 100 * unit), DEPOSIT)
     rec.add("withdraw (idle cash from the pool)", m.call(p0, m.pool, "withdraw", 100 * unit))
     b4 = people["b4"]
+    m.regrade(b4, GRADE_B3, 40_000 * unit)  # the clock has run past the grade's 180 days
     pooled, _ = m.create_loan(b4, 2_500 * unit, 12)
     gas = m.call(DEPLOYER, m.pool, "autoInvest", pooled.address, pool_lenders)
     rec.add(f"autoInvest (per lender, batch of {len(pool_lenders)}; fills the loan)", gas // len(pool_lenders))

@@ -154,17 +154,27 @@ class BenchMarket:
         if verified != len(users):
             raise NodeError(f"onboarded {verified} of {len(users)} users")
 
+    def regrade(self, user: str, grade: int, limit: int) -> None:
+        """Submits a fresh credit attestation for ``user`` (a credit grade lasts at most the registry's credit
+        validity, 180 days: a benchmark that runs the clock past it re-grades before applying again)."""
+        now = self.node.timestamp()
+        _, nonce = self.registry.functions.nonces(user).call()
+        credit = CreditAttestation(user, grade, limit, now + 180 * DAY, nonce, now + DAY)
+        self.call(user, self.registry, "submitCreditAttestation", credit.as_tuple(), ORACLE.address,
+                  sign_attestation(credit, ORACLE.key, self.chain_id, self.registry.address))
+
     def attestation_calls(self, user: str, roles: int, *, grade: int | None = None, limit: int = 0,
                           now: int | None = None) -> list[bytes]:
         """The encoded `submitKycAttestation` (and `submitCreditAttestation`) calls for a user new to the registry,
-        signed by the test oracle key: valid two years, submittable for a day."""
+        signed by the test oracle key: valid as long as the registry allows (a year of KYC, 180 days of credit; the
+        head's timestamp is the earliest block that can apply them), submittable for a day."""
         now = self.node.timestamp() if now is None else now
         registry, chain_id = self.registry.address, self.chain_id
-        kyc = KycAttestation(user, int(roles), keccak(user.encode()), now + 2 * YEAR, 0, now + DAY)
+        kyc = KycAttestation(user, int(roles), keccak(user.encode()), now + YEAR, 0, now + DAY)
         calls = [encode(self.registry, "submitKycAttestation", kyc.as_tuple(), ORACLE.address,
                         sign_attestation(kyc, ORACLE.key, chain_id, registry))]
         if grade is not None:
-            credit = CreditAttestation(user, grade, limit, now + 2 * YEAR, 0, now + DAY)
+            credit = CreditAttestation(user, grade, limit, now + 180 * DAY, 0, now + DAY)
             calls.append(encode(self.registry, "submitCreditAttestation", credit.as_tuple(), ORACLE.address,
                                 sign_attestation(credit, ORACLE.key, chain_id, registry)))
         return [bytes.fromhex(c[2:]) for c in calls]

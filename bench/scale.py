@@ -4,7 +4,7 @@ seed's push loop (`contracts/mocks/PushLoopLoan.sol`) for comparison.
 Every loan here is the same: 25,000 tokens (1,000 minimum notes of 25) over 12 months, grade B3, so every repayment
 moves the same amounts. "N lenders" means N − 1 lenders holding one minimum note each and one lender holding the
 rest (at 1,000 lenders, everyone holds one note). The 1,000 lenders are generated keys, verified by oracle-signed
-attestations submitted 125 per registry `multicall`; their notes are bought for them with `fundLoanFor` by one payer.
+attestations submitted 125 per registry `multicall`; each approves one payer (`setFunder`), which buys their notes with `fundLoanFor`.
 """
 
 from __future__ import annotations
@@ -80,7 +80,9 @@ def measure_scale(m: BenchMarket, log: Callable[[str], None]) -> ScaleResult:
     borrower = derived_account("scale-borrower").address
     m.onboard([borrower], Role.BORROWER, grade=GRADE_B3, limit=10**7 * unit)
     m.fund_accounts([borrower], tokens=10**6 * unit)
-    m.fund_accounts([lenders[0]])  # gas money for its claims; no tokens, so its first claim starts from zero
+    # Gas money (for lenders[0]'s claims, and for every lender's funder approval); no tokens, so lenders[0]'s first
+    # claim starts from zero.
+    m.fund_accounts(lenders)
     log(f"scale: {len(lenders):,} lenders verified")
 
     loans: dict[int, Any] = {}
@@ -89,6 +91,8 @@ def measure_scale(m: BenchMarket, log: Callable[[str], None]) -> ScaleResult:
         m.mint(DEPLOYER, goal)
         m.call(DEPLOYER, m.token, "approve", loan.address, goal)
         shares = [goal - note * (n - 1)] + [note] * (n - 1)
+        # A payer may buy notes only for lenders who approved it (`setFunder`): each lender does, then the payer buys.
+        m.batch([(lender, loan, "setFunder", (DEPLOYER, True)) for lender in lenders[:n]], gas=100_000)
         m.batch([(DEPLOYER, loan, "fundLoanFor", (lender, amount)) for lender, amount in zip(lenders, shares)],
                 gas=300_000)
         if loan.functions.totalSupply().call() != goal or loan.functions.status().call() != 2:
