@@ -65,9 +65,10 @@ contract UserRegistry is
         uint40 creditValidUntil;
         uint32 kycNonce;
         uint32 creditNonce;
+        uint128 borrowLimit;
+        // ---- appended (issue #15): in borrowLimit's slot, so a registry upgraded in place reads zeros for them
         uint8 defaults;
         uint40 lastDefaultAt;
-        uint128 borrowLimit;
     }
 
     /// @custom:storage-location erc7201:disfruta.storage.UserRegistry
