@@ -359,3 +359,24 @@ def test_claim_for__approved_claimer__paid_to_claimer_until_revoked(active_loan,
     loan.setClaimer(stranger, False, sender=lender)
     with reverts(loan.LoanNotClaimer, caller=stranger, lender=lender):
         loan.claimFor(lender, sender=stranger)
+
+
+# ----------------------------------------------------------------------------------------------- one payoff definition
+
+
+@pytest.mark.parametrize("elapsed_days", [0, 3, 29, 44])
+def test_payoff__calculator_and_loan__the_same_amount_later(active_loan, calculator, repay, chain, elapsed_days):
+    """`InterestCalculator.calculatePayoff` is `LoanMath.payoff`, the loan's own definition: from the position stored by
+    a repayment, the payoff `elapsed` seconds later (past the next due date too: no cap at one period) is exactly what
+    the loan then asks. (44 days: the grace period has not passed, so no late fee is due yet.)"""
+    loan = active_loan(amount_tokens=10_000, term=12)
+    start = loan.position().startTime
+    tx = repay(loan, loan.terms().monthlyPayment, at=start + PERIOD)
+    p, rate, paid_at = loan.position(), loan.terms().annualRateBps, chain.blocks[tx.block_number].timestamp
+    elapsed = elapsed_days * DAY
+    if elapsed:
+        chain.pending_timestamp = paid_at + elapsed
+        chain.mine()
+    assert chain.blocks.head.timestamp == paid_at + elapsed
+    assert loan.payoffAmount() == calculator.calculatePayoff(p.principalOutstanding, p.interestOwed, p.lateFeesOwed,
+                                                             rate, elapsed)

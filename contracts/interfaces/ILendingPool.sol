@@ -55,39 +55,61 @@ interface ILendingPool {
     event ReturnsClaimed(address indexed lender, address indexed loan, uint256 amount);
 
     /// @notice Adds `amount` from the caller to their account.
+    /// @param amount Token units pulled from the caller (exactly: fee-on-transfer tokens are refused).
     function deposit(uint256 amount) external;
 
     /// @notice `deposit` with an EIP-2612 permit signed by the caller (a permit already used is tolerated when the
     /// allowance is there, so a front-run permit cannot block the deposit).
+    /// @param amount Token units to deposit.
+    /// @param deadline The permit's deadline.
+    /// @param v The permit signature's recovery id.
+    /// @param r The permit signature's r.
+    /// @param s The permit signature's s.
     function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
 
     /// @notice Sends `amount` of the caller's idle cash back to them. Never paused.
+    /// @param amount At most the caller's balance in the pool.
     function withdraw(uint256 amount) external;
 
     /// @notice Invests `amount` of the caller's cash in `loan`; the notes go to the caller.
+    /// @param loan A loan of this market's factory, open for funding.
+    /// @param amount A multiple of the loan's minimum note, at most the caller's pool balance.
     function invest(address loan, uint256 amount) external;
 
     /// @notice Sets the caller's auto-invest criteria.
+    /// @param criteria The standing instructions (`enabled = false` stops auto-invest).
     function setCriteria(Criteria calldata criteria) external;
 
     /// @notice Invests in `loan` for each of `lenders` whose criteria, balance and caps allow it; others are
     /// skipped with a reason. Anyone may call; the batch is caller-sized.
+    /// @param loan A loan of this market's factory, open for funding.
+    /// @param lenders The lenders to try, in the caller's order (each invests at most once per loan).
     /// @return total Amount invested by the batch.
     function autoInvest(address loan, address[] calldata lenders) external returns (uint256 total);
 
     /// @notice Claims the caller's payout from `loan` into their account. Never paused.
+    /// @param loan A loan of this market's factory in which the caller holds notes.
+    /// @return amount What was credited to the caller's account.
     function claimReturns(address loan) external returns (uint256 amount);
 
     function pause() external;
     function unpause() external;
 
     /// @notice The lender's idle cash in the pool.
+    /// @param lender The account holder.
     function lenderBalances(address lender) external view returns (uint256);
+    /// @notice The lender's auto-invest criteria.
+    /// @param lender The account holder.
     function criteriaOf(address lender) external view returns (Criteria memory);
     /// @notice Principal the lender invested in `loan` through the pool.
+    /// @param lender The account holder.
+    /// @param loan The loan.
     function invested(address lender, address loan) external view returns (uint256);
     /// @notice Principal the lender invested through the pool in loans of `borrower`.
+    /// @param lender The account holder.
+    /// @param borrower The borrower.
     function borrowerExposure(address lender, address borrower) external view returns (uint256);
+    /// @notice Every lender's idle cash together (the pool's token balance covers it).
     function totalBalances() external view returns (uint256);
     function asset() external view returns (address);
     function factory() external view returns (address);
