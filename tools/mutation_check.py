@@ -83,13 +83,17 @@ REENTRY = ADV + "test_reentrant_token__reenters_mid_transfer__guard_reverts_whol
 LOAN_REVERTS = "tests/test_loan_reverts.py::"
 POOL = "tests/test_lending_pool.py::"
 REGISTRY = "tests/test_user_registry.py::"
+CREDIT = "tests/security/test_credit_rules.py::"
+CONSERVATION = ("tests/security/test_conservation.py::"
+                "test_conservation__random_life_with_transfers_claims_default__paid_in_equals_paid_out_plus_dust")
 
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="loan-self-funding",
         file="contracts/Loan.sol",
         removes="the borrower cannot fund their own loan",
-        edits=(delete("        if (lender == _terms.borrower) revert LoanBorrowerCannotFund(lender);\n"),),
+        edits=(Edit("        if (lender == borrower_ || msg.sender == borrower_) revert LoanBorrowerCannotFund(borrower_);\n",
+                    "        if (msg.sender == borrower_) revert LoanBorrowerCannotFund(borrower_);\n"),),
         tests=(
             ADV + "test_pool_invest__borrower_into_own_loan__reverts_in_loan",
             LOAN_REVERTS + "test_fund__by_borrower_even_if_verified_lender__reverts",
@@ -142,9 +146,16 @@ MUTATIONS: tuple[Mutation, ...] = (
         name="loan-nonreentrant",
         file="contracts/Loan.sol",
         removes="nonReentrant on every Loan function",
-        edits=(Edit(NON_REENTRANT, "", count=9, regex=True),),
+        edits=(Edit(NON_REENTRANT, "", count=8, regex=True),),
         tests=tuple(REENTRY.format(case) for case in ("fundLoan→fundLoan", "makeRepayment→makeRepayment",
                                                       "makeRepayment→claim", "claim→claim", "claim→sweepFees")),
+    ),
+    Mutation(
+        name="notes-nonreentrant",
+        file="contracts/LoanNotes.sol",
+        removes="nonReentrant on the claims (LoanNotes.claim, claimFor)",
+        edits=(Edit(NON_REENTRANT, "", count=2, regex=True),),
+        tests=tuple(REENTRY.format(case) for case in ("claim→claim", "claim→sweepFees")),
     ),
     Mutation(
         name="loan-funding-deadline",
@@ -249,6 +260,159 @@ MUTATIONS: tuple[Mutation, ...] = (
             "tests/security/test_access_matrix.py::"
             "test_privileged_function__caller_without_role__reverts_with_access_error[6dec-LendingPool.upgradeToAndCall]",
         ),
+    ),
+    # ---------------------------------------------------------------- issue #15: credit rules (test_credit_rules.py)
+    Mutation(
+        name="factory-open-defaults",
+        file="contracts/LoanFactory.sol",
+        removes="a borrower with a loan in default can't open a new loan",
+        edits=(delete("        if (defaulted != 0) revert LoanFactoryBorrowerInDefault(borrower, defaulted);\n"),),
+        tests=(CREDIT + "test_hole1_default__borrower_opens_new_loan__refused",),
+    ),
+    Mutation(
+        name="loan-default-keeps-exposure",
+        file="contracts/Loan.sol",
+        removes="a default keeps the principal in the borrower's exposure and is recorded (loanDefaulted, not "
+                "loanClosed)",
+        edits=(Edit("        ILoanFactory(_FACTORY).loanDefaulted(outstanding);\n",
+                    "        ILoanFactory(_FACTORY).loanClosed(); // MUTANT: a default frees the limit\n"),),
+        tests=(CREDIT + "test_hole1_default__borrower_opens_new_loan__refused",
+               CREDIT + "test_hole1_default__recovered_in_full__releases_exposure"),
+    ),
+    Mutation(
+        name="loan-cover-keeps-debt",
+        file="contracts/Loan.sol",
+        removes="subrogation: the reserve's cover doesn't reduce the borrower's principal",
+        edits=(Edit("        _default = DefaultSlot({",
+                    "        _balance.principalOutstanding -= uint128(cover); // MUTANT: the cover forgives debt\n"
+                    "        _default = DefaultSlot({"),),
+        tests=(CREDIT + "test_hole2_default_cover__borrower_still_owes_all_principal_and_interest",),
+    ),
+    Mutation(
+        name="loan-recovery-split",
+        file="contracts/Loan.sol",
+        removes="recoveries after a default are shared with the reserve (cover / principal at default)",
+        edits=(delete("        if (defaulted) net -= _accrueRecovery(net);\n"),),
+        tests=(CREDIT + "test_hole2_default_cover__borrower_still_owes_all_principal_and_interest",),
+    ),
+    Mutation(
+        name="loan-payer-not-borrower",
+        file="contracts/Loan.sol",
+        removes="whoever pays for notes can't be the borrower",
+        edits=(Edit("        if (lender == borrower_ || msg.sender == borrower_) revert LoanBorrowerCannotFund(borrower_);\n",
+                    "        if (lender == borrower_) revert LoanBorrowerCannotFund(borrower_);\n"),),
+        tests=(CREDIT + "test_hole3_borrower_pays_for_friends_notes__refused",),
+    ),
+    Mutation(
+        name="loan-fund-for-operator",
+        file="contracts/Loan.sol",
+        removes="fundLoanFor only from the pool or a funder the lender approved",
+        edits=(delete("        if (!_mayActFor(lender, _FUND)) revert LoanNotFunder(msg.sender, lender);\n"),),
+        tests=(CREDIT + "test_hole3_borrower_pays_for_friends_notes__refused",
+               CREDIT + "test_fund_loan_for__approved_funder__mints_to_lender"),
+    ),
+    Mutation(
+        name="loan-partial-accept-paused",
+        file="contracts/Loan.sol",
+        removes="acceptPartialFunding refuses while the loan or the factory is paused",
+        edits=(Edit("        _requireNotPaused();\n        _requireBorrowerVerified();\n",
+                    "        _requireBorrowerVerified();\n"),),
+        tests=(CREDIT + "test_hole3_accept_partial_funding__revoked_or_paused__refused",),
+    ),
+    Mutation(
+        name="loan-partial-accept-verified",
+        file="contracts/Loan.sol",
+        removes="acceptPartialFunding re-checks that the borrower is still verified",
+        edits=(Edit("        _requireNotPaused();\n        _requireBorrowerVerified();\n",
+                    "        _requireNotPaused();\n"),),
+        tests=(CREDIT + "test_hole3_accept_partial_funding__revoked_or_paused__refused",),
+    ),
+    Mutation(
+        name="registry-update-kyc-revoked",
+        file="contracts/UserRegistry.sol",
+        removes="a revoked user can't re-submit KYC (updateKYC) to get back to Pending",
+        edits=(delete("        if (u.status == Status.Revoked) revert UserRegistryRevoked(msg.sender);\n"),),
+        tests=(CREDIT + "test_hole4_revoked_user__update_kyc_then_admin_verify__stays_revoked",),
+    ),
+    Mutation(
+        name="registry-attestation-revoked",
+        file="contracts/UserRegistry.sol",
+        removes="an oracle KYC attestation doesn't lift a revocation",
+        edits=(delete("        if (u.status == Status.Revoked) revert UserRegistryRevoked(a.user);\n"),),
+        tests=(CREDIT + "test_hole4_revoked_user__update_kyc_then_admin_verify__stays_revoked",),
+    ),
+    Mutation(
+        name="loan-transfer-from-verified",
+        file="contracts/Loan.sol",
+        removes="notes move out of a verified lender's account only",
+        edits=(delete("        if (!_REGISTRY.isVerifiedLender(from)) revert LoanTransferFromUnverified(from);\n"),),
+        tests=(CREDIT + "test_hole5_revoked_lender__moves_notes_out__refused",),
+    ),
+    Mutation(
+        name="registry-kyc-validity-cap",
+        file="contracts/UserRegistry.sol",
+        removes="a KYC attestation's validUntil is at most now + the registry's KYC validity",
+        edits=(Edit("a.validUntil, a.deadline, _s().kycValidity);",
+                    "a.validUntil, a.deadline, 100 * 365 days); // MUTANT: no cap"),),
+        tests=(CREDIT + "test_hole6_kyc_attestation__valid_for_decades__refused",),
+    ),
+    Mutation(
+        name="registry-credit-validity-cap",
+        file="contracts/UserRegistry.sol",
+        removes="a credit attestation's validUntil is at most now + the governed credit validity",
+        edits=(Edit("a.validUntil, a.deadline, creditValidity());",
+                    "a.validUntil, a.deadline, 100 * 365 days); // MUTANT: no cap"),),
+        tests=(CREDIT + "test_hole6_credit_attestation__valid_for_decades__refused",
+               CREDIT + "test_set_credit_validity__bounds_and_role"),
+    ),
+    Mutation(
+        name="registry-credit-validity-range",
+        file="contracts/UserRegistry.sol",
+        removes="the credit validity setting stays within 1 to 365 days",
+        edits=(Edit("        if (validity < _MIN_CREDIT_VALIDITY || validity > _MAX_CREDIT_VALIDITY) {\n",
+                    "        if (false) { // MUTANT: any credit validity\n"),),
+        tests=(CREDIT + "test_set_credit_validity__bounds_and_role",),
+    ),
+    Mutation(
+        name="notes-remainder-carry",
+        file="contracts/libraries/NoteMath.sol",
+        removes="each holder's sub-unit remainder is carried (dust bounded by the number of holders)",
+        edits=(Edit("            : (acc - Math.min(remainder / newBalance, acc)).toUint128();\n",
+                    "            : acc.toUint128(); // MUTANT: the remainder is dropped at every checkpoint\n"),),
+        tests=(CREDIT + "test_hole7_dust__5_lenders_34_checkpoints__below_number_of_holders",
+               CONSERVATION),
+    ),
+    Mutation(
+        name="notes-self-transfer",
+        file="contracts/LoanNotes.sol",
+        removes="a transfer to oneself doesn't checkpoint the holder (twice)",
+        edits=(Edit("        if (acc != 0 && from != to) {\n", "        if (acc != 0) {\n"),),
+        tests=(CREDIT + "test_hole7_self_transfer__carries_no_remainder_twice__claims_unchanged",),
+    ),
+    Mutation(
+        name="loan-sweep-status",
+        file="contracts/Loan.sol",
+        removes="the surplus sweep runs only on a Repaid, Rejected or Expired loan",
+        edits=(delete("        if (s != Status.Repaid && s != Status.Rejected && s != Status.Expired) "
+                      "revert LoanInvalidStatus(s);\n"),),
+        tests=(CREDIT + "test_sweep_surplus__loan_not_closed__reverts",),
+    ),
+    Mutation(
+        name="loan-sweep-keeps-claims",
+        file="contracts/Loan.sol",
+        removes="the surplus sweep keeps what holders can still claim",
+        edits=(Edit("        uint256 kept = holders + _book.feesAccrued + _reserveAccrued;\n",
+                    "        uint256 kept = _book.feesAccrued + _reserveAccrued + 0 * holders; // MUTANT\n"),),
+        tests=(CREDIT + "test_sweep_surplus__donation_to_repaid_loan__swept_and_every_holder_still_claims_all",
+               CREDIT + "test_sweep_surplus__rejected_loan__refunds_untouched"),
+    ),
+    Mutation(
+        name="factory-sweep-admin",
+        file="contracts/LoanFactory.sol",
+        removes="only the admin (timelock) sweeps a loan's surplus",
+        edits=(Edit("    function sweepLoanSurplus(uint256 loanId) external onlyRole(DEFAULT_ADMIN_ROLE) returns",
+                    "    function sweepLoanSurplus(uint256 loanId) external returns"),),
+        tests=(CREDIT + "test_sweep_surplus__not_admin__reverts",),
     ),
 )
 
@@ -423,15 +587,26 @@ def strip_metadata(hexcode: str) -> bytes:
     return raw
 
 
-def compiled_code(tree: Path, source_file: str) -> dict[str, tuple[bytes, bytes]]:
-    """The creation and runtime code of each contract defined in ``source_file``, without metadata."""
+def compiled_code(tree: Path, source_file: str | None = None) -> dict[str, tuple[bytes, bytes]]:
+    """The creation and runtime code of each contract defined in ``source_file`` (or in the whole project), without
+    metadata."""
     manifest = json.loads((tree / ".build" / "__local__.json").read_text())
     return {
         name: (strip_metadata((contract.get("deploymentBytecode") or {}).get("bytecode") or ""),
                strip_metadata((contract.get("runtimeBytecode") or {}).get("bytecode") or ""))
         for name, contract in manifest.get("contractTypes", {}).items()
-        if contract.get("sourceId") == source_file
+        if source_file is None or contract.get("sourceId") == source_file
     }
+
+
+def code_changed(tree: Path, base: Path, source_file: str) -> bool:
+    """The patch compiled to other code: the patched file's own contracts, or, when it has no code of its own (an
+    abstract contract such as LoanNotes, a library of internal functions such as NoteMath), the contracts built on
+    it."""
+    own = compiled_code(base, source_file)
+    if any(creation or runtime for creation, runtime in own.values()) and own != compiled_code(tree, source_file):
+        return True
+    return compiled_code(tree) != compiled_code(base)
 
 
 def run_tests(tree: Path, node_ids: Iterable[str], label: str) -> tuple[int | None, list[Case], Path]:
@@ -502,7 +677,7 @@ def check_mutation(m: Mutation, base: Path, work: Path, keep: bool) -> Result:
         failure = compile_tree(tree)
         if failure:
             return Result(m, Outcome.ERROR, seconds=time.monotonic() - started, detail=failure)
-        if compiled_code(tree, m.file) == compiled_code(base, m.file):
+        if not code_changed(tree, base, m.file):
             return Result(m, Outcome.ERROR, seconds=time.monotonic() - started,
                           detail="the patch compiled to the same code as the original (nothing was removed)")
         status, cases, logfile = run_tests(tree, m.tests, "mutant")

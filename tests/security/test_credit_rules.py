@@ -539,3 +539,24 @@ def test_sweep_surplus__not_admin__reverts(market, active_loan, repay, lenders, 
     # Only through the factory: the loan itself refuses anyone else.
     with reverts(loan.LoanOnlyFactory, caller=stranger):
         loan.sweepSurplus(sender=stranger)
+
+
+def test_hole7_self_transfer__carries_no_remainder_twice__claims_unchanged(market, active_loan, repay, lenders,
+                                                                           onboard, stranger, unit):
+    """A transfer to oneself changes no balance: it must not checkpoint the holder twice (which would carry its
+    sub-unit remainder onto a one-note balance and then credit it on the whole balance)."""
+    holders = [*lenders, onboard(stranger, Role.LENDER)]
+    loan = create_shares_loan(active_loan, market, holders, lenders, unit)
+    start, payment = loan.position().startTime, loan.terms().monthlyPayment
+    nets = []
+    (paid,) = repay(loan, payment + 7, at=start + PERIOD).events.filter(loan.RepaymentMade)  # an odd amount: every
+    nets.append(paid.amount - paid.servicingFee)                                            # share has a remainder
+    before = [loan.claimable(who) for who in holders]
+    for who in holders:
+        loan.transfer(who, loan.balanceOf(who) - 1, sender=who)
+    assert [loan.claimable(who) for who in holders] == before
+    (paid,) = repay(loan, payment, at=start + 2 * PERIOD).events.filter(loan.RepaymentMade)
+    nets.append(paid.amount - paid.servicingFee)
+    after = [loan.claimable(who) for who in holders]
+    assert claim_all(loan, holders) == after
+    assert sum(nets) - len(holders) < sum(after) <= sum(nets)
