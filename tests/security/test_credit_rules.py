@@ -560,3 +560,31 @@ def test_hole7_self_transfer__carries_no_remainder_twice__claims_unchanged(marke
     after = [loan.claimable(who) for who in holders]
     assert claim_all(loan, holders) == after
     assert sum(nets) - len(holders) < sum(after) <= sum(nets)
+
+
+# ------------------------------------------------------------------------------------------------ open findings
+
+
+@pytest.mark.xfail(strict=True, reason="open: a borrower in default still draws down a loan opened before the "
+                                       "default (Loan.withdrawFunds and acceptPartialFunding check KYC only)")
+def test_hole1_default__then_draws_loan_opened_just_before__refused(
+    market, create_loan, fund, onboard, fund_reserve, lenders, borrower, stranger, chain, unit,
+):
+    """The hole-1 attack done in the other order: a borrower with a 10,000 limit and a 5,000 loan about to default
+    applies for a second 5,000 loan while not yet in default, lets it fund, defaults on the first, then draws the
+    second. Expected: the drawdown is refused while a default is open (as `createLoan` is)."""
+    factory = market.factory
+    onboard(borrower, Role.BORROWER, grade=8, limit_tokens=10_000)
+    first = create_loan(amount_tokens=5_000, term=12)
+    fund(first, lenders[0], 5_000 * unit)
+    first.withdrawFunds(sender=borrower)
+    fund_reserve(100_000 * unit)
+    defaults_at = first.position().startTime + PERIOD + 120 * DAY
+    at(chain, defaults_at - 5 * DAY)
+    second = create_loan(amount_tokens=5_000, term=12)
+    fund(second, lenders[1], 5_000 * unit)
+    assert second.status() == Status.FUNDED
+    default_loan(first, chain, stranger)
+    assert factory.openDefaults(borrower) == 1
+    with ape.reverts():
+        second.withdrawFunds(sender=borrower)
