@@ -387,7 +387,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         file="contracts/LoanNotes.sol",
         removes="a transfer to oneself doesn't checkpoint the holder (twice)",
         edits=(Edit("        if (acc != 0 && from != to) {\n", "        if (acc != 0) {\n"),),
-        tests=(CREDIT + "test_hole7_self_transfer__carries_no_remainder_twice__claims_unchanged",),
+        tests=(CREDIT + "test_self_transfer__carries_no_remainder_twice__claims_unchanged",),
     ),
     Mutation(
         name="loan-sweep-status",

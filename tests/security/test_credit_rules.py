@@ -542,7 +542,7 @@ def test_sweep_surplus__not_admin__reverts(market, active_loan, repay, lenders, 
         loan.sweepSurplus(sender=stranger)
 
 
-def test_hole7_self_transfer__carries_no_remainder_twice__claims_unchanged(market, active_loan, repay, lenders,
+def test_self_transfer__carries_no_remainder_twice__claims_unchanged(market, active_loan, repay, lenders,
                                                                            onboard, stranger, unit):
     """A transfer to oneself changes no balance: it must not checkpoint the holder twice (which would carry its
     sub-unit remainder onto a one-note balance and then credit it on the whole balance)."""
@@ -568,7 +568,7 @@ def test_hole7_self_transfer__carries_no_remainder_twice__claims_unchanged(marke
 
 @pytest.mark.xfail(strict=True, reason="open: a borrower in default still draws down a loan opened before the "
                                        "default (Loan.withdrawFunds and acceptPartialFunding check KYC only)")
-def test_hole1_default__then_draws_loan_opened_just_before__refused(
+def test_open_finding__default_then_draws_loan_opened_just_before__refused(
     market, create_loan, fund, onboard, fund_reserve, lenders, borrower, stranger, chain, unit,
 ):
     """The hole-1 attack done in the other order: a borrower with a 10,000 limit and a 5,000 loan about to default
