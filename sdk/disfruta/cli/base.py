@@ -173,6 +173,8 @@ class _Group(click.Group):
                 raise
             if ctx.invoked_subcommand == "demo":  # the whole platform: governance, the oracle and the credit model
                 extra = "all"
+            elif ctx.invoked_subcommand == "index" and extra == "oracle":  # the same web/SQL stack, its own extra
+                extra = "index"
             raise click.ClickException(f"this command needs the [{extra}] extra: pip install 'disfruta[{extra}]'") \
                 from None
 

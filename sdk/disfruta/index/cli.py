@@ -1,0 +1,112 @@
+"""``disfruta index ...``: follow the chain into the database, check it against the chain, serve it over HTTP.
+
+This module imports only click at load time (the [index] extra's packages load inside each command), so the group
+registers in a core-only install and a command says which extra it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from typing import Any
+
+import click
+
+DB = click.option("--db", "database", default=lambda: os.environ.get("DISFRUTA_INDEX_DB", "index.db"),
+                  show_default="index.db",
+                  help="The index database: a SQLite file path or a SQLAlchemy URL (or $DISFRUTA_INDEX_DB).")
+
+
+def _obj(ctx: click.Context) -> Any:
+    obj = ctx.find_root().obj
+    if obj is None:
+        raise click.UsageError("run as `disfruta index ...`")
+    return obj
+
+
+@click.group(name="index")
+def index_group() -> None:
+    """The index of the market: chain events into SQL (SQLite file or PostgreSQL URL), served over HTTP."""
+
+
+@index_group.command()
+@DB
+def migrate(database: str) -> None:
+    """Create or upgrade the index's schema."""
+    from disfruta.index.db import make_engine, upgrade
+
+    upgrade(make_engine(database))
+    click.echo(f"index schema up to date in {database}")
+
+
+@index_group.command()
+@DB
+@click.option("--confirmations", default=0, show_default=True, type=click.IntRange(0),
+              help="Stay this many blocks behind the tag's block.")
+@click.option("--tag", type=click.Choice(["latest", "safe", "finalized"]), default="latest", show_default=True,
+              help="The block to follow: latest, or the node's safe/finalized block.")
+@click.option("--max-range", default=2_000, show_default=True, type=click.IntRange(1),
+              help="Most blocks one log query spans (halved when the provider refuses).")
+@click.option("--max-addresses", default=500, show_default=True, type=click.IntRange(1),
+              help="Most addresses in one log filter.")
+@click.option("--max-logs", default=10_000, show_default=True, type=click.IntRange(1),
+              help="A log query answered with this many results counts as cut short (its range is halved).")
+@click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(0), help="Seconds between polls.")
+@click.option("--once", is_flag=True, help="Index up to the current head and stop, instead of following.")
+@click.pass_context
+def run(ctx: click.Context, database: str, confirmations: int, tag: str, max_range: int, max_addresses: int,
+        max_logs: int, poll: float, once: bool) -> None:
+    """Index the market from its deployment block and follow the chain (Ctrl-C stops between ranges)."""
+    from disfruta.index.source import ChainSource
+    from disfruta.index.sync import Indexer, StepResult
+
+    obj = _obj(ctx)
+    indexer = Indexer.connect(database, obj.network, obj.deployment, confirmations=confirmations, tag=tag,
+                              max_range=max_range)
+    indexer.source = ChainSource(indexer.rpc, max_addresses=max_addresses, max_logs=max_logs)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+
+    def report(result: StepResult) -> None:
+        if result.rolled_back_to is not None:
+            click.echo(f"reorganisation: rolled back to block {result.rolled_back_to}", err=True)
+        elif result.last >= result.first:
+            click.echo(f"blocks {result.first}-{result.last}: {result.events} events", err=True)
+
+    try:
+        if once:
+            total = indexer.sync(on_step=report)
+            click.echo(json.dumps({"cursor": indexer.cursor()[0], "events": total}) if obj.as_json
+                       else f"indexed to block {indexer.cursor()[0]} ({total} events)")
+        else:
+            indexer.run(poll=poll, stop=lambda: bool(stopping), on_step=report)
+    except KeyboardInterrupt:
+        click.echo(f"stopped at block {indexer.cursor()[0]}", err=True)
+
+
+@index_group.command()
+@DB
+@click.pass_context
+def verify(ctx: click.Context, database: str) -> None:
+    """Compare every indexed loan, note balance, claimable amount, pool account, user and treasury figure with the
+    chain's views at the indexed block; exits 1 on any difference."""
+    from disfruta.client import Disfruta
+    from disfruta.index.db import is_migrated, make_engine
+    from disfruta.index.verify import verify as run_verify
+
+    obj = _obj(ctx)
+    engine = make_engine(database)
+    if not is_migrated(engine):
+        raise click.ClickException(f"{database} is not an index (run `disfruta index run` first)")
+    client = Disfruta.connect(obj.network, obj.deployment)
+    report = run_verify(engine, client.core)
+    if obj.as_json:
+        click.echo(json.dumps({"block": report.block, "checked": report.checked,
+                               "differences": [vars(d) for d in report.differences]}, default=str))
+    else:
+        for d in report.differences:
+            click.echo(str(d))
+        click.echo(f"block {report.block}: {report.checked} fields checked, {len(report.differences)} differences")
+    if not report.ok:
+        ctx.exit(1)

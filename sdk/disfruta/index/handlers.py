@@ -1,0 +1,456 @@
+"""One small handler per event (Ponder's idea): each turns one decoded event into fact rows and state changes.
+
+Handlers never read the chain: everything they need is in the event, in the state rows earlier events built, and in
+the block's timestamp. They run inside the range's database transaction through a `Writer`, which caches the state
+rows a range touches and writes them (and the fact rows) when the range commits. An event with no handler is still
+stored in ``events`` (so a new contract event is recorded before anyone writes its handler).
+
+Amounts follow the contracts' own arithmetic exactly (the note accumulator and the holders' checkpoints in 1e27
+fixed point, the treasury's reserve share), so `disfruta.index.verify` can demand equality with the chain's views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, insert, select, update
+
+from disfruta.index import schema as s
+
+ACC_PRECISION = 10**27
+ZERO_ADDRESS = "0x" + "00" * 20
+
+# ILoan.Status
+PENDING, FUNDING, FUNDED, ACTIVE, REPAID, DEFAULTED, REJECTED, EXPIRED = range(8)
+# IUserRegistry.Status
+USER_PENDING, USER_VERIFIED, USER_REVOKED = 1, 2, 3
+# ITreasury.FeeType
+ORIGINATION, SERVICING = 0, 1
+
+
+@dataclass(frozen=True)
+class IndexedEvent:
+    """One decoded log with where it happened (args by the ABI's names, JSON-shaped: bytes as 0x-hex)."""
+
+    contract: str
+    name: str
+    address: str
+    args: dict[str, Any]
+    block: int
+    timestamp: int
+    tx_hash: str
+    log_index: int
+
+    def at(self) -> dict[str, Any]:
+        return {"block": self.block, "timestamp": self.timestamp, "tx_hash": self.tx_hash, "log_index": self.log_index}
+
+
+_KEYS: dict[str, tuple[str, ...]] = {t.name: tuple(c.name for c in t.primary_key.columns) for t in s.STATE_TABLES}
+
+
+class Writer:
+    """The state rows and facts of one database transaction. ``row(table, *key)`` returns the (cached, mutable) row,
+    loading it or starting it from the table's defaults; ``flush()`` writes everything."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._rows: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {t.name: {} for t in s.STATE_TABLES}
+        self._new: dict[str, set[tuple[Any, ...]]] = {t.name: set() for t in s.STATE_TABLES}
+        self._facts: dict[str, list[dict[str, Any]]] = {}
+        self.loan_ids: dict[str, int] = dict(conn.execute(select(s.loans.c.address, s.loans.c.loan_id)).all())
+        self.new_loans: list[str] = []
+
+    def row(self, table: Table, *key: Any) -> dict[str, Any] | None:
+        """The state row with this primary key, or ``None`` when it doesn't exist yet."""
+        cache = self._rows[table.name]
+        if key in cache:
+            return cache[key]
+        names = _KEYS[table.name]
+        found = self.conn.execute(select(table).where(and_(*(table.c[n] == v for n, v in zip(names, key,
+                                                                                          strict=True))))).first()
+        if found is None:
+            return None
+        cache[key] = dict(found._mapping)
+        return cache[key]
+
+    def upsert(self, table: Table, *key: Any, **initial: Any) -> dict[str, Any]:
+        """The row with this key, created (table defaults, then ``initial``) when missing."""
+        found = self.row(table, *key)
+        if found is not None:
+            return found
+        fresh: dict[str, Any] = {}
+        for column in table.columns:
+            default = column.default.arg if column.default is not None else None
+            fresh[column.name] = default
+        fresh.update(dict(zip(_KEYS[table.name], key, strict=True)))
+        fresh.update(initial)
+        self._rows[table.name][key] = fresh
+        self._new[table.name].add(key)
+        return fresh
+
+    def fact(self, table: Table, event: IndexedEvent, **values: Any) -> None:
+        self._facts.setdefault(table.name, []).append({**event.at(), **values})
+
+    def loan(self, address: str) -> dict[str, Any] | None:
+        loan_id = self.loan_ids.get(address)
+        return None if loan_id is None else self.row(s.loans, loan_id)
+
+    def flush(self) -> None:
+        tables = {t.name: t for t in s.DERIVED_TABLES}
+        for name, rows in self._rows.items():
+            table = tables[name]
+            names = _KEYS[name]
+            new = [r for k, r in rows.items() if k in self._new[name]]
+            old = [r for k, r in rows.items() if k not in self._new[name]]
+            if new:
+                self.conn.execute(insert(table), new)
+            for r in old:
+                self.conn.execute(update(table).where(and_(*(table.c[n] == r[n] for n in names))).values(r))
+        for name, facts in self._facts.items():
+            self.conn.execute(insert(tables[name]), facts)
+        for cache in self._rows.values():
+            cache.clear()
+        for keys in self._new.values():
+            keys.clear()
+        self._facts.clear()
+
+
+Handler = Callable[[Writer, IndexedEvent], None]
+HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+def on(contract: str, name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[(contract, name)] = fn
+        return fn
+
+    return register
+
+
+def apply(w: Writer, event: IndexedEvent) -> bool:
+    """Runs the event's handler; ``False`` when it has none (the event is only recorded)."""
+    handler = HANDLERS.get((event.contract, event.name))
+    if handler is None:
+        return False
+    handler(w, event)
+    return True
+
+
+# ------------------------------------------------------------------------------------------------ LoanFactory
+
+
+@on("LoanFactory", "LoanCreated")
+def loan_created(w: Writer, e: IndexedEvent) -> None:
+    a = e.args
+    loan_id, address = int(a["loanId"]), str(a["loan"])
+    w.upsert(s.loans, loan_id, address=address, borrower=a["borrower"], status=PENDING, grade=int(a["grade"]),
+             purpose=int(a["purpose"]), annual_rate_bps=int(a["annualRateBps"]), term_months=int(a["termMonths"]),
+             goal=int(a["amount"]), principal=0, created_block=e.block, created_at=e.timestamp,
+             updated_block=e.block)
+    w.loan_ids[address] = loan_id
+    w.new_loans.append(address)
+
+
+@on("LoanFactory", "LoanClosed")
+def loan_closed(w: Writer, e: IndexedEvent) -> None:
+    row = w.row(s.loans, int(e.args["loanId"]))
+    if row is not None:
+        row.update(closed_at=e.timestamp, updated_block=e.block)
+
+
+# ------------------------------------------------------------------------------------------------ Loan
+
+
+def _loan_handler(name: str) -> Callable[[Callable[[Writer, IndexedEvent, dict[str, Any]], None]], Handler]:
+    """A Loan event's handler, given the loan's row (an event of an address the index doesn't know is skipped)."""
+
+    def register(fn: Callable[[Writer, IndexedEvent, dict[str, Any]], None]) -> Handler:
+        def handler(w: Writer, e: IndexedEvent) -> None:
+            row = w.loan(e.address)
+            if row is None:
+                return
+            fn(w, e, row)
+            row["updated_block"] = e.block
+
+        HANDLERS[("Loan", name)] = handler
+        return handler
+
+    return register
+
+
+def _status(status: int) -> Callable[[Writer, IndexedEvent, dict[str, Any]], None]:
+    def set_status(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+        row["status"] = status
+
+    return set_status
+
+
+_loan_handler("LoanRejected")(_status(REJECTED))
+_loan_handler("LoanRepaid")(_status(REPAID))
+_loan_handler("LoanExpired")(_status(EXPIRED))
+
+
+@_loan_handler("LoanOpened")
+def loan_opened(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    row.update(status=FUNDING, funding_deadline=int(e.args["deadline"]))
+
+
+@_loan_handler("LoanPaused")
+def loan_paused(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    row["paused"] = bool(e.args["paused"])
+
+
+@_loan_handler("LoanFunded")
+def loan_funded(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    a = e.args
+    row["funded"] = int(a["totalFunded"])
+    _position(w, row, str(a["lender"]))["funded"] += int(a["amount"])
+    w.fact(s.fundings, e, loan_id=row["loan_id"], lender=a["lender"], payer=a["payer"], amount=int(a["amount"]))
+
+
+@_loan_handler("FundingCompleted")
+def funding_completed(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    row.update(status=FUNDED, principal=int(e.args["principal"]), funded_at=e.timestamp)
+
+
+@_loan_handler("FundsWithdrawn")
+def funds_withdrawn(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    a = e.args
+    row.update(status=ACTIVE, start_time=e.timestamp, principal=int(a["principal"]),
+               principal_outstanding=int(a["principal"]), monthly_payment=int(a["monthlyPayment"]),
+               origination_fee=int(a["originationFee"]))
+
+
+@_loan_handler("LateFeeAssessed")
+def late_fee_assessed(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    row["late_fees_assessed"] += int(e.args["amount"])
+
+
+@_loan_handler("RepaymentMade")
+def repayment_made(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    a = e.args
+    paid, fee = int(a["amount"]), int(a["servicingFee"])
+    # The contract: _accPerNote += mulDiv(paid - fee, 1e27, principal) (rounded down), before it emits the event.
+    row["acc_per_note"] += (paid - fee) * ACC_PRECISION // row["principal"]
+    row["interest_paid"] += int(a["interest"])
+    row["principal_paid"] += int(a["principal"])
+    row["late_fees_paid"] += int(a["lateFees"])
+    row["servicing_fees"] += fee
+    row["principal_outstanding"] = int(a["principalOutstanding"])
+    w.fact(s.repayments, e, loan_id=row["loan_id"], payer=a["payer"], amount=paid, late_fees=int(a["lateFees"]),
+           interest=int(a["interest"]), principal=int(a["principal"]), servicing_fee=fee,
+           principal_outstanding=int(a["principalOutstanding"]), notes_total=row["principal"])
+
+
+@_loan_handler("LoanDefaulted")
+def loan_defaulted(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    a = e.args
+    outstanding, cover = int(a["principalOutstanding"]), int(a["reserveCover"])
+    if cover:
+        row["acc_per_note"] += cover * ACC_PRECISION // row["principal"]
+    row.update(status=DEFAULTED, defaulted_principal=outstanding, reserve_cover=cover,
+               principal_outstanding=outstanding - cover)
+    w.fact(s.defaults, e, loan_id=row["loan_id"], principal_outstanding=outstanding, reserve_cover=cover,
+           days_past_due=int(a["daysPastDue"]))
+
+
+@_loan_handler("Transfer")
+def notes_moved(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    a = e.args
+    sender, receiver, value = str(a["from"]), str(a["to"]), int(a["value"])
+    acc = row["acc_per_note"]
+    if sender != ZERO_ADDRESS:
+        p = _checkpoint(_position(w, row, sender), acc)
+        p["notes"] -= value
+    if receiver != ZERO_ADDRESS:
+        p = _checkpoint(_position(w, row, receiver), acc)
+        p["notes"] += value
+    if sender != ZERO_ADDRESS and receiver != ZERO_ADDRESS:
+        _position(w, row, sender)["sold"] += value
+        _position(w, row, receiver)["bought"] += value
+        w.fact(s.note_transfers, e, loan_id=row["loan_id"], sender=sender, receiver=receiver, amount=value)
+
+
+@_loan_handler("Claimed")
+def claimed(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    a = e.args
+    amount = int(a["amount"])
+    p = _checkpoint(_position(w, row, str(a["lender"])), row["acc_per_note"])
+    p["owed"] -= amount  # _settle pays out everything owed
+    p["claimed"] += amount
+    row["claimed"] += amount
+    w.fact(s.claims, e, loan_id=row["loan_id"], lender=a["lender"], to=a["to"], amount=amount)
+
+
+@_loan_handler("Refunded")
+def refunded(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    a = e.args
+    amount = int(a["amount"])
+    _position(w, row, str(a["lender"]))["refunded"] += amount
+    row["refunded"] += amount
+    row["funded"] -= amount  # the loan's `funding().funded` is its notes outstanding: refunds burn them
+    w.fact(s.refunds, e, loan_id=row["loan_id"], lender=a["lender"], amount=amount)
+
+
+@_loan_handler("FeesSwept")
+def fees_swept(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    row["fees_swept"] += int(e.args["amount"])
+
+
+def _position(w: Writer, loan: dict[str, Any], holder: str) -> dict[str, Any]:
+    return w.upsert(s.note_positions, loan["loan_id"], holder)
+
+
+def _checkpoint(p: dict[str, Any], acc: int) -> dict[str, Any]:
+    """The contract's ``_checkpoint``: what the holder's notes earned since the last snapshot becomes owed."""
+    if acc != 0 and p["acc_snapshot"] != acc:
+        p["owed"] += p["notes"] * (acc - p["acc_snapshot"]) // ACC_PRECISION
+        p["acc_snapshot"] = acc
+    return p
+
+
+def claimable(position: dict[str, Any], acc: int) -> int:
+    """What a holder can claim now: ``owed + notes × (acc − snapshot) / 1e27`` rounded down (``Loan.claimable``)."""
+    return position["owed"] + position["notes"] * (acc - position["acc_snapshot"]) // ACC_PRECISION
+
+
+# ------------------------------------------------------------------------------------------------ LendingPool
+
+
+def _account(w: Writer, lender: str) -> dict[str, Any]:
+    return w.upsert(s.pool_accounts, lender)
+
+
+@on("LendingPool", "Deposited")
+def deposited(w: Writer, e: IndexedEvent) -> None:
+    a, amount = e.args, int(e.args["amount"])
+    acct = _account(w, str(a["lender"]))
+    acct["balance"] += amount
+    acct["deposited"] += amount
+    w.fact(s.pool_movements, e, lender=a["lender"], kind="deposit", loan=None, amount=amount)
+
+
+@on("LendingPool", "Withdrawn")
+def withdrawn(w: Writer, e: IndexedEvent) -> None:
+    a, amount = e.args, int(e.args["amount"])
+    acct = _account(w, str(a["lender"]))
+    acct["balance"] -= amount
+    acct["withdrawn"] += amount
+    w.fact(s.pool_movements, e, lender=a["lender"], kind="withdraw", loan=None, amount=amount)
+
+
+@on("LendingPool", "Invested")
+def invested(w: Writer, e: IndexedEvent) -> None:
+    a, amount = e.args, int(e.args["amount"])
+    acct = _account(w, str(a["lender"]))
+    acct["balance"] -= amount
+    acct["invested"] += amount
+    w.upsert(s.pool_investments, a["lender"], a["loan"])["amount"] += amount
+    kind = "auto_invest" if a["automatic"] else "invest"
+    w.fact(s.pool_movements, e, lender=a["lender"], kind=kind, loan=a["loan"], amount=amount)
+
+
+@on("LendingPool", "ReturnsClaimed")
+def returns_claimed(w: Writer, e: IndexedEvent) -> None:
+    a, amount = e.args, int(e.args["amount"])
+    acct = _account(w, str(a["lender"]))
+    acct["balance"] += amount
+    acct["returns_claimed"] += amount
+    w.fact(s.pool_movements, e, lender=a["lender"], kind="claim", loan=a["loan"], amount=amount)
+
+
+@on("LendingPool", "CriteriaSet")
+def criteria_set(w: Writer, e: IndexedEvent) -> None:
+    c = dict(e.args["criteria"])
+    row = w.upsert(s.auto_invest_criteria, e.args["lender"], criteria=c, enabled=bool(c["enabled"]), block=e.block)
+    row.update(criteria=c, enabled=bool(c["enabled"]), block=e.block)
+
+
+# ------------------------------------------------------------------------------------------------ UserRegistry
+
+
+def _user(w: Writer, e: IndexedEvent) -> dict[str, Any]:
+    user = w.upsert(s.users, e.args["user"], status=0, kyc_commitment="0x" + "00" * 32, registered_block=e.block)
+    user["updated_block"] = e.block
+    return user
+
+
+@on("UserRegistry", "UserRegistered")
+def user_registered(w: Writer, e: IndexedEvent) -> None:
+    _user(w, e).update(status=USER_PENDING, roles=int(e.args["roles"]), kyc_commitment=e.args["kycCommitment"])
+
+
+@on("UserRegistry", "KycUpdated")
+def kyc_updated(w: Writer, e: IndexedEvent) -> None:
+    _user(w, e).update(status=USER_PENDING, kyc_commitment=e.args["kycCommitment"], kyc_valid_until=0)
+
+
+@on("UserRegistry", "UserVerified")
+def user_verified(w: Writer, e: IndexedEvent) -> None:
+    a = e.args
+    _user(w, e).update(status=USER_VERIFIED, roles=int(a["roles"]), kyc_commitment=a["kycCommitment"],
+                       kyc_valid_until=int(a["validUntil"]))
+
+
+@on("UserRegistry", "CreditGradeSet")
+def credit_grade_set(w: Writer, e: IndexedEvent) -> None:
+    a = e.args
+    _user(w, e).update(grade=int(a["grade"]), borrow_limit=int(a["borrowLimit"]),
+                       credit_valid_until=int(a["validUntil"]))
+
+
+@on("UserRegistry", "UserRevoked")
+def user_revoked(w: Writer, e: IndexedEvent) -> None:
+    _user(w, e).update(status=USER_REVOKED, kyc_valid_until=0, grade=0, borrow_limit=0, credit_valid_until=0)
+
+
+@on("UserRegistry", "CreditRevoked")
+def credit_revoked(w: Writer, e: IndexedEvent) -> None:
+    _user(w, e).update(grade=0, borrow_limit=0, credit_valid_until=0)
+
+
+# ------------------------------------------------------------------------------------------------ Treasury
+
+
+def _treasury(w: Writer) -> dict[str, Any]:
+    return w.upsert(s.treasury, 1)
+
+
+@on("Treasury", "FeeCollected")
+def fee_collected(w: Writer, e: IndexedEvent) -> None:
+    a = e.args
+    amount, to_reserve, fee_type = int(a["amount"]), int(a["toReserve"]), int(a["feeType"])
+    t = _treasury(w)
+    t["reserve"] += to_reserve
+    t["available_fees"] += amount - to_reserve
+    t["origination_fees" if fee_type == ORIGINATION else "servicing_fees"] += amount
+    w.fact(s.fee_collections, e, loan=a["loan"], fee_type=fee_type, amount=amount, to_reserve=to_reserve)
+
+
+@on("Treasury", "FeesDistributed")
+def fees_distributed(w: Writer, e: IndexedEvent) -> None:
+    t = _treasury(w)
+    t["available_fees"] -= int(e.args["amount"])
+    t["distributed"] += int(e.args["amount"])
+
+
+@on("Treasury", "ReserveFunded")
+def reserve_funded(w: Writer, e: IndexedEvent) -> None:
+    t = _treasury(w)
+    t["reserve"] += int(e.args["amount"])
+    t["reserve_funded"] += int(e.args["amount"])
+
+
+@on("Treasury", "ReserveUsed")
+def reserve_used(w: Writer, e: IndexedEvent) -> None:
+    t = _treasury(w)
+    t["reserve"] -= int(e.args["amount"])
+    t["reserve_used"] += int(e.args["amount"])
+
+
+@on("Treasury", "PolicySet")
+def policy_set(w: Writer, e: IndexedEvent) -> None:
+    _treasury(w).update(reserve_share_bps=int(e.args["reserveShareBps"]),
+                        default_cover_bps=int(e.args["defaultCoverBps"]))
