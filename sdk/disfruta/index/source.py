@@ -85,6 +85,16 @@ class ChainSource:
                 out[n] = _header(answer)
         return out
 
+    def hashes(self, numbers: Iterable[int]) -> dict[int, str | None]:
+        """The chain's hash of each block (``None`` for a block the chain doesn't have, e.g. after a reorganisation
+        to a shorter chain)."""
+        wanted = sorted(set(numbers))
+        out: dict[int, str | None] = {}
+        for chunk in _chunks(wanted, self.batch_size):
+            answers = self.rpc.batch([Request("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+            out.update({n: (a or {}).get("hash") for n, a in zip(chunk, answers, strict=True)})
+        return out
+
     def logs(self, addresses: Sequence[str], lo: int, hi: int) -> list[dict[str, Any]]:
         """Every log of ``addresses`` in blocks ``lo`` … ``hi``, in chain order."""
         if not addresses:

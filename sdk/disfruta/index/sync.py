@@ -123,11 +123,9 @@ class Indexer:
     def step(self, target: int | None = None) -> StepResult:
         """Indexes the next range (or rolls back a reorganisation); one database transaction either way."""
         cursor, cursor_hash = self.cursor()
-        if cursor_hash is not None:
-            seen = self.source.headers([cursor])[cursor]
-            if seen.hash != cursor_hash:
-                ancestor = self._rollback()
-                return StepResult(ancestor + 1, ancestor, 0, rolled_back_to=ancestor)
+        if cursor_hash is not None and self.source.hashes([cursor])[cursor] != cursor_hash:
+            ancestor = self._rollback()
+            return StepResult(ancestor + 1, ancestor, 0, rolled_back_to=ancestor)
         end = self.target() if target is None else target
         lo = cursor + 1
         if lo > end:
@@ -254,8 +252,8 @@ class Indexer:
         ancestor, ancestor_hash = start, None
         for i in range(0, len(stored), 64):
             chunk = stored[i:i + 64]
-            chain = self.source.headers([n for n, _ in chunk])
-            match = next(((n, h) for n, h in chunk if chain[n].hash == h), None)
+            chain = self.source.hashes([n for n, _ in chunk])
+            match = next(((n, h) for n, h in chunk if chain[n] == h), None)
             if match is not None:
                 ancestor, ancestor_hash = match
                 break
@@ -280,7 +278,7 @@ def rebuild(conn: Connection, batch: int = 5_000) -> int:
         if not rows:
             return replayed
         writer = Writer(conn)
-        for r in sorted(rows, key=lambda r: (r.block, r.log_index)):
+        for r in rows:  # ids follow chain order: ranges are stored in order, each sorted by (block, log index)
             apply(writer, IndexedEvent(contract=r.contract, name=r.name, address=r.address, args=r.args,
                                        block=r.block, timestamp=times[r.block], tx_hash=r.tx_hash,
                                        log_index=r.log_index))
