@@ -100,7 +100,7 @@ def lifecycle(market, chain, borrower, underwriter, stranger, revoker, lenders, 
         pool.withdraw(rnd.randrange(1, 10) * 25 * unit, sender=lender)
 
         active = create_loan(amount_tokens=10_000, term=12, grade=8, purpose=rnd.randrange(8))
-        doomed = create_loan(amount_tokens=5_000, term=6, grade=12, purpose=rnd.randrange(8))
+        doomed = create_loan(amount_tokens=5_000, term=6, purpose=rnd.randrange(8))
         expiring = create_loan(amount_tokens=4_000, term=24, grade=5, funding_period=7 * DAY)
         rejected = create_loan(amount_tokens=2_000, term=12, approve=False)
         pending = create_loan(amount_tokens=1_000, term=36, approve=False)

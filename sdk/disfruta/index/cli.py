@@ -110,3 +110,35 @@ def verify(ctx: click.Context, database: str) -> None:
         click.echo(f"block {report.block}: {report.checked} fields checked, {len(report.differences)} differences")
     if not report.ok:
         ctx.exit(1)
+
+
+@index_group.command()
+@DB
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="An origin (e.g. https://app.example) whose browser pages may read the API; repeatable, '*' for any.")
+@click.option("--cache-seconds", default=5, show_default=True, type=click.IntRange(0),
+              help="Cache-Control max-age of responses that change only with new blocks.")
+@click.option("--live/--no-live", default=True, show_default=True,
+              help="Read time-dependent fields (amount due, payoff) from the node given by --network.")
+@click.pass_context
+def serve(ctx: click.Context, database: str, host: str, port: int, cors_origins: tuple[str, ...],
+          cache_seconds: int, live: bool) -> None:
+    """Serve the read API over the index (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from disfruta.index.api import create_app
+    from disfruta.index.db import is_migrated, make_engine
+
+    obj = _obj(ctx)
+    engine = make_engine(database)
+    if not is_migrated(engine):
+        raise click.ClickException(f"{database} is not an index (run `disfruta index run` first)")
+    core = None
+    if live:
+        from disfruta.client import Disfruta
+
+        core = Disfruta.connect(obj.network, obj.deployment).core
+    uvicorn.run(create_app(engine, core, cors_origins=cors_origins, cache_seconds=cache_seconds), host=host,
+                port=port, log_level="info")
