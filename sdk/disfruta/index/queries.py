@@ -109,7 +109,7 @@ def list_loans(conn: Connection, filters: LoanFilters, *, limit: int = 20, curso
     where = filters.where()
     if cursor is not None:
         where.append(s.loans.c.loan_id < decode_cursor(cursor))
-    query = select(s.loans).where(and_(*where)).order_by(s.loans.c.loan_id.desc()).limit(limit + 1)
+    query = select(s.loans).where(*where).order_by(s.loans.c.loan_id.desc()).limit(limit + 1)
     rows = [dict(r._mapping) for r in conn.execute(query)]
     more = len(rows) > limit
     rows = rows[:limit]

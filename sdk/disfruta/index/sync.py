@@ -202,7 +202,7 @@ class Indexer:
             now = conn.execute(select(s.sync_state.c.cursor)).scalar_one()
             if now != cursor:  # another process moved the cursor meanwhile: nothing is written twice
                 raise ConfigurationError(f"another indexer is writing this database (cursor {now}, expected {cursor})")
-            self._write(conn, decoded, headers, txs)
+            write_range(conn, decoded, headers, txs)
             conn.execute(update(s.sync_state).values(cursor=hi, cursor_hash=headers[hi].hash))
         return len(decoded)
 
@@ -220,26 +220,6 @@ class Indexer:
                 log.warning("undecodable %s log at %s: %s", contract, x["transactionHash"], exc)
         return {"block": int(x["blockNumber"], 16), "tx_hash": x["transactionHash"], "log_index": int(x["logIndex"], 16),
                 "address": address, "contract": contract, "name": name, "args": args}
-
-    def _write(self, conn: Connection, decoded: Sequence[dict[str, Any]], headers: dict[int, Header],
-               txs: dict[str, TxInfo]) -> None:
-        known_blocks = set(conn.execute(select(s.blocks.c.number).where(s.blocks.c.number.in_(list(headers)))).scalars())
-        rows = [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash, "timestamp": h.timestamp}
-                for h in headers.values() if h.number not in known_blocks]
-        if rows:
-            conn.execute(insert(s.blocks), rows)
-        if txs:
-            known_txs = set(conn.execute(select(s.transactions.c.hash).where(s.transactions.c.hash.in_(list(txs))))
-                            .scalars())
-            fresh = [vars(t) for t in txs.values() if t.hash not in known_txs]
-            if fresh:
-                conn.execute(insert(s.transactions), fresh)
-        if decoded:
-            conn.execute(insert(s.events), list(decoded))
-        writer = Writer(conn)
-        for d in decoded:
-            apply(writer, IndexedEvent(timestamp=headers[d["block"]].timestamp, **d))
-        writer.flush()
 
     # ------------------------------------------------------------------------------------------- reorgs
 
@@ -265,6 +245,29 @@ class Indexer:
             rebuild(conn)
             conn.execute(update(s.sync_state).values(cursor=ancestor, cursor_hash=ancestor_hash))
         return ancestor
+
+
+def write_range(conn: Connection, decoded: Sequence[dict[str, Any]], headers: dict[int, Header],
+                txs: dict[str, TxInfo]) -> None:
+    """The indexer's write path for one range (inside the caller's transaction): blocks, transactions, events, then
+    every event through its handler. ``decoded``: events as `Indexer` decodes them, in chain order."""
+    known_blocks = set(conn.execute(select(s.blocks.c.number).where(s.blocks.c.number.in_(list(headers)))).scalars())
+    rows = [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash, "timestamp": h.timestamp}
+            for h in headers.values() if h.number not in known_blocks]
+    if rows:
+        conn.execute(insert(s.blocks), rows)
+    if txs:
+        known_txs = set(conn.execute(select(s.transactions.c.hash).where(s.transactions.c.hash.in_(list(txs))))
+                        .scalars())
+        fresh = [vars(t) for t in txs.values() if t.hash not in known_txs]
+        if fresh:
+            conn.execute(insert(s.transactions), fresh)
+    if decoded:
+        conn.execute(insert(s.events), list(decoded))
+    writer = Writer(conn)
+    for d in decoded:
+        apply(writer, IndexedEvent(timestamp=headers[d["block"]].timestamp, **d))
+    writer.flush()
 
 
 def rebuild(conn: Connection, batch: int = 5_000) -> int:
