@@ -29,17 +29,27 @@ def index_url(tmp_path) -> str:
 
 @pytest.fixture
 def pg_index_url() -> Any:
+    """An empty PostgreSQL database of its own (``<DISFRUTA_TEST_PG_URL's database>_index``, created once), so the
+    oracle's tests on the same server are never touched; skipped unless DISFRUTA_TEST_PG_URL is set (CI sets it)."""
     url = os.environ.get("DISFRUTA_TEST_PG_URL")
     if not url:
         pytest.skip("DISFRUTA_TEST_PG_URL is not set")
-    from sqlalchemy import text
+    from sqlalchemy import create_engine, make_url, text
 
-    engine = make_engine(url)
+    base = make_url(url)
+    name = f"{base.database}_index"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    target = base.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(target)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    return url
+    return target
 
 
 @pytest.fixture
