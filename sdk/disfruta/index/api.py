@@ -27,6 +27,7 @@ from disfruta import __version__
 from disfruta.core import Core
 from disfruta.errors import DisfrutaError
 from disfruta.grades import Grade
+from disfruta.index import local
 from disfruta.index import queries as q
 from disfruta.index import schema as s
 from disfruta.index.live import Live, live_fields
@@ -211,6 +212,24 @@ def create_app(engine: Engine, core: Core | None = None, *, cors_origins: Sequen
         if format == "csv":
             return PlainTextResponse(statement.to_csv(), media_type="text/csv", headers=dict(response.headers))
         return statement.to_json()
+
+    @app.get("/v1/lenders/{address}/activity", summary="A lender's loans and events (for the SDK's portfolio)")
+    def activity(response: Response, conn: Db, address: str) -> dict[str, Any]:
+        found = local.lender_activity(conn, address)
+        headers(response, conn, False)
+        return {"block": found.block, "loans": found.loans, "times": {str(k): v for k, v in found.times.items()},
+                "events": [vars(e) for e in found.events], "history": [vars(e) for e in found.history]}
+
+    @app.get("/v1/keeper/candidates", summary="Loans that may need the keeper at a given time")
+    def candidates(response: Response, conn: Db, now: Annotated[int, Query(ge=0, lt=2**40)],
+                   sweep_min: Annotated[int, Query(ge=0, lt=2**255)] = 0) -> dict[str, Any]:
+        headers(response, conn, True)
+        return {"loan_ids": local.keeper_candidates(conn, now, sweep_min)}
+
+    @app.get("/v1/pool/auto-investors", summary="Lenders whose auto-invest criteria are enabled")
+    def investors(response: Response, conn: Db) -> dict[str, Any]:
+        headers(response, conn, False)
+        return {"lenders": local.auto_investors(conn)}
 
     @app.get("/v1/stats", summary="Protocol statistics")
     def stats(response: Response, conn: Db) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Table, and_, insert, select, update
 from disfruta.index import schema as s
 
 ACC_PRECISION = 10**27
+PERIOD = 30 * 86_400  # one installment period (InterestMath.PERIOD)
 ZERO_ADDRESS = "0x" + "00" * 20
 
 # ILoan.Status
@@ -220,7 +221,7 @@ def funds_withdrawn(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     a = e.args
     row.update(status=ACTIVE, start_time=e.timestamp, principal=int(a["principal"]),
                principal_outstanding=int(a["principal"]), monthly_payment=int(a["monthlyPayment"]),
-               origination_fee=int(a["originationFee"]))
+               origination_fee=int(a["originationFee"]), uncovered_due=e.timestamp + PERIOD)
 
 
 @_loan_handler("LateFeeAssessed")
@@ -239,9 +240,19 @@ def repayment_made(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     row["late_fees_paid"] += int(a["lateFees"])
     row["servicing_fees"] += fee
     row["principal_outstanding"] = int(a["principalOutstanding"])
+    row["uncovered_due"] = uncovered_due(row)
     w.fact(s.repayments, e, loan_id=row["loan_id"], payer=a["payer"], amount=paid, late_fees=int(a["lateFees"]),
            interest=int(a["interest"]), principal=int(a["principal"]), servicing_fee=fee,
            principal_outstanding=int(a["principalOutstanding"]), notes_total=row["principal"])
+
+
+def uncovered_due(loan: dict[str, Any]) -> int:
+    """The due date of the first installment not yet covered by what was paid toward the schedule (interest and
+    principal; the contract's ``_covered``, which never counts the last installment while anything is owed)."""
+    if not loan["monthly_payment"] or not loan["start_time"]:
+        return 0
+    covered = min((loan["interest_paid"] + loan["principal_paid"]) // loan["monthly_payment"], loan["term_months"] - 1)
+    return loan["start_time"] + (covered + 1) * PERIOD
 
 
 @_loan_handler("LoanDefaulted")

@@ -141,6 +141,9 @@ loans = Table(
     Column("funded_at", BigInteger, nullable=False, default=0),
     Column("start_time", BigInteger, nullable=False, default=0),
     Column("closed_at", BigInteger, nullable=False, default=0),
+    # The due date of the first installment not covered by what was paid toward the schedule (the contract's
+    # `_covered`): an active loan is late once the block time passes it. Lets the keeper select loans needing action.
+    Column("uncovered_due", BigInteger, nullable=False, default=0, index=True),
     Column("paused", Boolean, nullable=False, default=False),
     Column("created_block", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),

@@ -69,6 +69,8 @@ def _loan_checks(conn: Connection) -> list[Check]:
             (entity, "principal_outstanding", r.principal_outstanding, position,
              lambda v: v["principalOutstanding"]),
             (entity, "acc_per_note", r.acc_per_note, position, lambda v: v["accPerNote"]),
+            (entity, "paid_toward_schedule", r.interest_paid + r.principal_paid, position,
+             lambda v: v["paidTowardSchedule"]),
             (entity, "fees_not_swept", r.servicing_fees - r.fees_swept, position, lambda v: v["feesAccrued"]),
             (entity, "funding_deadline", r.funding_deadline, position, lambda v: v["fundingDeadline"]),
             (entity, "funded_at", r.funded_at, position, lambda v: v["fundedAt"]),

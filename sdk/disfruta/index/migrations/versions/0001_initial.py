@@ -155,6 +155,7 @@ def upgrade() -> None:
     sa.Column('funded_at', sa.BigInteger(), nullable=False),
     sa.Column('start_time', sa.BigInteger(), nullable=False),
     sa.Column('closed_at', sa.BigInteger(), nullable=False),
+    sa.Column('uncovered_due', sa.BigInteger(), nullable=False),
     sa.Column('paused', sa.Boolean(), nullable=False),
     sa.Column('created_block', sa.BigInteger(), nullable=False),
     sa.Column('created_at', sa.BigInteger(), nullable=False),
@@ -163,6 +164,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('address')
     )
     with op.batch_alter_table('loans', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_loans_uncovered_due'), ['uncovered_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_loans_annual_rate_bps'), ['annual_rate_bps'], unique=False)
         batch_op.create_index(batch_op.f('ix_loans_borrower'), ['borrower'], unique=False)
         batch_op.create_index(batch_op.f('ix_loans_grade'), ['grade'], unique=False)
@@ -367,6 +369,7 @@ def downgrade() -> None:
     op.drop_table('note_positions')
     with op.batch_alter_table('loans', schema=None) as batch_op:
         batch_op.drop_index('ix_loans_status_grade_rate')
+        batch_op.drop_index(batch_op.f('ix_loans_uncovered_due'))
         batch_op.drop_index(batch_op.f('ix_loans_status'))
         batch_op.drop_index(batch_op.f('ix_loans_grade'))
         batch_op.drop_index(batch_op.f('ix_loans_borrower'))
