@@ -110,3 +110,9 @@ class IndexClient:
 
     def auto_investors(self) -> list[str]:
         return list(self._get("/v1/pool/auto-investors")["lenders"])
+
+    def statement(self, address: str, *, start: int = 0, end: int = 2**40 - 1, borrower: bool = False) -> Any:
+        """A lender's (or, with ``borrower``, a borrower's) statement for [start, end] (unix seconds) as the API
+        gives it: per loan and in total, amounts as decimal strings of token units."""
+        kind = "borrowers" if borrower else "lenders"
+        return self._get(f"/v1/{kind}/{address}/statement", {"start": start, "end": end})

@@ -18,6 +18,28 @@ DB = click.option("--db", "database", default=lambda: os.environ.get("DISFRUTA_I
                   help="The index database: a SQLite file path or a SQLAlchemy URL (or $DISFRUTA_INDEX_DB).")
 
 
+class _Command(click.Command):
+    """Usage mistakes print as one line (``Error: …``), as everywhere in the CLI."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            exc.ctx = None  # without its context a usage error prints no usage text around it
+            raise
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = None
+            raise
+
+
 def _obj(ctx: click.Context) -> Any:
     obj = ctx.find_root().obj
     if obj is None:
@@ -25,7 +47,7 @@ def _obj(ctx: click.Context) -> Any:
     return obj
 
 
-@click.group(name="index")
+@click.group(name="index", cls=_Group)
 def index_group() -> None:
     """The index of the market: chain events into SQL (SQLite file or PostgreSQL URL), served over HTTP."""
 
@@ -142,3 +164,35 @@ def serve(ctx: click.Context, database: str, host: str, port: int, cors_origins:
         core = Disfruta.connect(obj.network, obj.deployment).core
     uvicorn.run(create_app(engine, core, cors_origins=cors_origins, cache_seconds=cache_seconds), host=host,
                 port=port, log_level="info")
+
+
+def _when(value: str, name: str) -> int:
+    """``YYYY-MM-DD`` (UTC midnight) or unix seconds."""
+    from datetime import datetime, timezone
+
+    if value.isdigit():
+        return int(value)
+    try:
+        return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+    except ValueError:
+        raise click.ClickException(f"{name}: {value!r} is neither YYYY-MM-DD nor unix seconds") from None
+
+
+@index_group.command()
+@DB
+@click.argument("address")
+@click.option("--start", default="0", show_default=True, help="First day (YYYY-MM-DD, UTC) or unix seconds.")
+@click.option("--end", default=None, help="Last moment (YYYY-MM-DD means that day's start; default: no end).")
+@click.option("--borrower", is_flag=True, help="A borrower's statement (default: a lender's).")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV: one line per loan and a total line.")
+@click.pass_context
+def statement(ctx: click.Context, database: str, address: str, start: str, end: str | None, borrower: bool,
+              as_csv: bool) -> None:
+    """A lender's statement (interest, principal, late fees, servicing fees, losses, recoveries, notes bought and
+    sold) or a borrower's (drawn, paid by part) for a period, per loan and in total (amounts in token units)."""
+    from disfruta.index.local import LocalIndex
+
+    first = _when(start, "--start")
+    last = _when(end, "--end") if end is not None else 2**40 - 1
+    stmt = LocalIndex.open(database).statement(address, start=first, end=last, borrower=borrower)
+    click.echo(stmt.to_csv() if as_csv else json.dumps(stmt.to_json(), indent=2), nl=not as_csv)

@@ -11,7 +11,7 @@ fixed point, the treasury's reserve share), so `disfruta.index.verify` can deman
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,12 +55,14 @@ class Writer:
     """The state rows and facts of one database transaction. ``row(table, *key)`` returns the (cached, mutable) row,
     loading it or starting it from the table's defaults; ``flush()`` writes everything."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, loan_ids: dict[str, int] | None = None) -> None:
+        """``loan_ids``: loan address → id as the caller already knows them (read from ``loans`` otherwise)."""
         self.conn = conn
         self._rows: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {t.name: {} for t in s.STATE_TABLES}
         self._new: dict[str, set[tuple[Any, ...]]] = {t.name: set() for t in s.STATE_TABLES}
         self._facts: dict[str, list[dict[str, Any]]] = {}
-        self.loan_ids: dict[str, int] = dict(conn.execute(select(s.loans.c.address, s.loans.c.loan_id)).all())
+        self.loan_ids: dict[str, int] = dict(loan_ids) if loan_ids is not None else dict(
+            conn.execute(select(s.loans.c.address, s.loans.c.loan_id)).all())
         self.new_loans: list[str] = []
 
     def row(self, table: Table, *key: Any) -> dict[str, Any] | None:
@@ -83,7 +85,7 @@ class Writer:
             return found
         fresh: dict[str, Any] = {}
         for column in table.columns:
-            default = column.default.arg if column.default is not None else None
+            default = getattr(column.default, "arg", None)  # a scalar default (every state table has only those)
             fresh[column.name] = default
         fresh.update(dict(zip(_KEYS[table.name], key, strict=True)))
         fresh.update(initial)
@@ -322,7 +324,7 @@ def _checkpoint(p: dict[str, Any], acc: int) -> dict[str, Any]:
     return p
 
 
-def claimable(position: dict[str, Any], acc: int) -> int:
+def claimable(position: Mapping[str, Any], acc: int) -> int:
     """What a holder can claim now: ``owed + notes × (acc − snapshot) / 1e27`` rounded down (``Loan.claimable``)."""
     return position["owed"] + position["notes"] * (acc - position["acc_snapshot"]) // ACC_PRECISION
 

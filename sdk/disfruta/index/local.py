@@ -14,6 +14,7 @@ from disfruta.index import queries as q
 from disfruta.index import schema as s
 from disfruta.index.db import is_migrated, make_engine
 from disfruta.index.handlers import ACTIVE, DEFAULTED, FUNDED, FUNDING, REPAID
+from disfruta.index.statements import Statement, borrower_statement, lender_statement
 from disfruta.index_source import LenderActivity
 from disfruta.models import Event, LoanStatus
 
@@ -32,7 +33,7 @@ def filters_from(values: Mapping[str, Any]) -> q.LoanFilters:
             status=LoanStatus.parse(v["status"]) if "status" in v else None,
             min_grade=Grade.parse(v["min_grade"]) if "min_grade" in v else None,
             max_grade=Grade.parse(v["max_grade"]) if "max_grade" in v else None,
-            **{k: (str(v[k]) if k == "borrower" else int(v[k])) for k in _FILTERS[3:] if k in v})
+            **{k: (str(v[k]) if k == "borrower" else int(v[k])) for k in _FILTERS[3:] if k in v})  # type: ignore[arg-type]
     except q.BadQuery:
         raise
     except (KeyError, TypeError, ValueError) as exc:
@@ -118,3 +119,11 @@ class LocalIndex:
     def auto_investors(self) -> list[str]:
         with self.engine.connect() as conn:
             return auto_investors(conn)
+
+    def statement(self, address: str, *, start: int = 0, end: int = 2**40 - 1, borrower: bool = False) -> Statement:
+        """A lender's (or, with ``borrower``, a borrower's) statement for [start, end] (unix seconds); its
+        ``to_json()`` is what the API answers, ``to_csv()`` the CSV."""
+        with self.engine.connect() as conn:
+            if borrower:
+                return borrower_statement(conn, address, start, end)
+            return lender_statement(conn, address, start, end)

@@ -66,7 +66,8 @@ def portfolio_json(conn: Connection, book: LenderBook, *, now: int) -> dict[str,
             invested[loan_id] += -amount
         else:
             received[loan_id] += amount
-    rows, by_grade = [], defaultdict(int)
+    rows: list[dict[str, Any]] = []
+    by_grade: dict[str, int] = defaultdict(int)
     totals = {"invested": 0, "received": 0, "claimable": 0, "principal_outstanding": 0, "interest_and_fees": 0,
               "losses": 0, "expected_losses": 0}
     principal_years = 0.0

@@ -215,7 +215,7 @@ def user_row(conn: Connection, address: str) -> dict[str, Any] | None:
 def statistics(conn: Connection) -> dict[str, Any]:
     """Volume (principal drawn), outstanding, loans by status, the default rate by grade (defaulted ÷ loans that
     were drawn), the treasury's reserve and its coverage of the principal outstanding."""
-    by_status = dict(conn.execute(select(s.loans.c.status, func.count()).group_by(s.loans.c.status)).all())
+    by_status: dict[int, int] = dict(conn.execute(select(s.loans.c.status, func.count()).group_by(s.loans.c.status)).all())
     drawn: dict[int, int] = defaultdict(int)
     defaulted: dict[int, int] = defaultdict(int)
     volume = outstanding = defaulted_principal = 0

@@ -80,24 +80,25 @@ def lender_statement(conn: Connection, lender: str, start: int, end: int) -> Sta
     """``lender``'s statement for the blocks with timestamps in [start, end]."""
     _period(start, end)
     who = checksum(lender)
-    moves: dict[int, list[tuple[int, int, int, str, int]]] = defaultdict(list)  # loan → (block, log, ts, kind, amount)
+    # loan → (block, log index, timestamp, kind, amount, the repayment or default row)
+    moves: dict[int, list[tuple[int, int, int, str, int, Any]]] = defaultdict(list)
     for table, kind, col in ((s.fundings, "invested", "lender"), (s.refunds, "refunded", "lender"),
                              (s.claims, "claimed", "lender"), (s.note_transfers, "notes_sold", "sender"),
                              (s.note_transfers, "notes_bought", "receiver")):
         for r in conn.execute(select(table).where(table.c[col] == who)):
-            moves[r.loan_id].append((r.block, r.log_index, r.timestamp, kind, r.amount))
+            moves[r.loan_id].append((r.block, r.log_index, r.timestamp, kind, r.amount, None))
     lines = []
     for loan_id in sorted(moves):
         line = LenderLine(loan_id)
         timeline = list(moves[loan_id])
         for r in conn.execute(select(s.repayments).where(s.repayments.c.loan_id == loan_id)):
-            timeline.append((r.block, r.log_index, r.timestamp, "repayment", 0, r))  # type: ignore[arg-type]
+            timeline.append((r.block, r.log_index, r.timestamp, "repayment", 0, r))
         for r in conn.execute(select(s.defaults).where(s.defaults.c.loan_id == loan_id)):
-            timeline.append((r.block, r.log_index, r.timestamp, "default", 0, r))  # type: ignore[arg-type]
+            timeline.append((r.block, r.log_index, r.timestamp, "default", 0, r))
         timeline.sort(key=lambda x: (x[0], x[1]))
         total = _notes_total(conn, loan_id)  # notes outstanding = the principal funded
         notes, defaulted = 0, False
-        for _, _, ts, kind, amount, *rest in timeline:
+        for _, _, ts, kind, amount, row in timeline:
             inside = start <= ts <= end
             if kind in ("invested", "notes_bought"):
                 notes += amount
@@ -107,7 +108,6 @@ def lender_statement(conn: Connection, lender: str, start: int, end: int) -> Sta
                 if inside:
                     setattr(line, kind, getattr(line, kind) + amount)
                 continue
-            row = rest[0]
             if kind == "default":
                 defaulted = True
                 if inside and total:

@@ -81,6 +81,7 @@ class Indexer:
             raise ConfigurationError("the deployment has no LoanFactory: nothing to index")
         self.factory = to_checksum_address(deployment.address("LoanFactory"))
         self.codecs: dict[str, ContractCodec] = {abi: codec_for(abi) for abi in {*CONTRACTS.values(), "Loan"}}
+        self._loan_ids: dict[str, int] | None = None  # address → id of the loans indexed (None: read it again)
         self._check_state()
 
     @classmethod
@@ -177,17 +178,20 @@ class Indexer:
 
     # ------------------------------------------------------------------------------------------- one range
 
-    def _known_loans(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return [r[0] for r in conn.execute(select(s.loans.c.address).order_by(s.loans.c.loan_id))]
+    def _known_loans(self) -> dict[str, int]:
+        if self._loan_ids is None:
+            with self.engine.connect() as conn:
+                self._loan_ids = dict(conn.execute(select(s.loans.c.address, s.loans.c.loan_id)).all())
+        return self._loan_ids
 
     def _index_range(self, cursor: int, lo: int, hi: int) -> int:
         fixed = list(self.kinds)
-        known = self._known_loans()
+        known_ids = self._known_loans()
+        known = list(known_ids)
         raw = self.source.logs(fixed + known, lo, hi)
         created = [self._decode(x) for x in raw if to_checksum_address(x["address"]) == self.factory]
         new = [str(e["args"]["loan"]) for e in created if e["name"] == "LoanCreated"]
-        new = [a for a in new if a not in set(known)]
+        new = [a for a in new if a not in known_ids]
         if new:
             raw = raw + self.source.logs(new, lo, hi)
             raw.sort(key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
@@ -202,8 +206,9 @@ class Indexer:
             now = conn.execute(select(s.sync_state.c.cursor)).scalar_one()
             if now != cursor:  # another process moved the cursor meanwhile: nothing is written twice
                 raise ConfigurationError(f"another indexer is writing this database (cursor {now}, expected {cursor})")
-            write_range(conn, decoded, headers, txs)
+            ids = write_range(conn, decoded, headers, txs, known_ids)
             conn.execute(update(s.sync_state).values(cursor=hi, cursor_hash=headers[hi].hash))
+        self._loan_ids = ids  # only once committed: a failed range leaves the cache as the database is
         return len(decoded)
 
     def _decode(self, x: dict[str, Any], loans: set[str] | None = None) -> dict[str, Any]:
@@ -244,13 +249,15 @@ class Indexer:
                 conn.execute(delete(table).where(column > ancestor))
             rebuild(conn)
             conn.execute(update(s.sync_state).values(cursor=ancestor, cursor_hash=ancestor_hash))
+        self._loan_ids = None
         return ancestor
 
 
 def write_range(conn: Connection, decoded: Sequence[dict[str, Any]], headers: dict[int, Header],
-                txs: dict[str, TxInfo]) -> None:
+                txs: dict[str, TxInfo], loan_ids: dict[str, int] | None = None) -> dict[str, int]:
     """The indexer's write path for one range (inside the caller's transaction): blocks, transactions, events, then
-    every event through its handler. ``decoded``: events as `Indexer` decodes them, in chain order."""
+    every event through its handler. ``decoded``: events as `Indexer` decodes them, in chain order; ``loan_ids``: the
+    loans known before the range (read from the database when not given). Returns the loans known after it."""
     known_blocks = set(conn.execute(select(s.blocks.c.number).where(s.blocks.c.number.in_(list(headers)))).scalars())
     rows = [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash, "timestamp": h.timestamp}
             for h in headers.values() if h.number not in known_blocks]
@@ -264,10 +271,11 @@ def write_range(conn: Connection, decoded: Sequence[dict[str, Any]], headers: di
             conn.execute(insert(s.transactions), fresh)
     if decoded:
         conn.execute(insert(s.events), list(decoded))
-    writer = Writer(conn)
+    writer = Writer(conn, loan_ids)
     for d in decoded:
         apply(writer, IndexedEvent(timestamp=headers[d["block"]].timestamp, **d))
     writer.flush()
+    return writer.loan_ids
 
 
 def rebuild(conn: Connection, batch: int = 5_000) -> int:

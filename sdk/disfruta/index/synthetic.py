@@ -32,8 +32,13 @@ class SyntheticMarket:
 
     FACTORY = _address(0xFA, 1)
 
-    def __init__(self, engine: Engine, *, seed: int = 1, lenders: int = 200, chain_id: int = 31337) -> None:
+    def __init__(self, engine: Engine, *, seed: int = 1, lenders: int = 200, chain_id: int = 31337, t0: int = T0,
+                 idle: bool = False) -> None:
+        """``idle``: every loan drawn, its installments paid on time and its fees swept (a market where a keeper at
+        time ``t0`` has nothing to do); otherwise a mix of pending, funding, active, defaulted loans."""
         self.engine = engine
+        self.t0 = t0
+        self.idle = idle
         self.rnd = random.Random(seed)
         self.lenders = [_address(0x1E, i) for i in range(1, lenders + 1)]
         self.borrowers = [_address(0xB0, i) for i in range(1, max(2, lenders // 2) + 1)]
@@ -62,12 +67,12 @@ class SyntheticMarket:
         term, grade = rnd.choice((12, 24, 36, 48, 60)), rnd.randrange(1, 26)
         rate = 500 + grade * 100
         borrower = rnd.choice(self.borrowers)
-        now = T0 + self.block * 12
+        now = self.t0 + self.block * 12
         ev = self._event
         ev(out, txs, "LoanFactory", "LoanCreated", self.FACTORY, {
             "loanId": loan_id, "loan": loan, "borrower": borrower, "amount": amount, "annualRateBps": rate,
             "termMonths": term, "grade": grade, "purpose": rnd.randrange(8)})
-        fate = rnd.random()
+        fate = 0.5 if self.idle else rnd.random()
         if fate < 0.05:
             return  # pending
         ev(out, txs, "Loan", "LoanOpened", loan, {"deadline": now + 14 * DAY})
@@ -75,7 +80,7 @@ class SyntheticMarket:
         funded_notes = notes if fate > 0.25 else rnd.randrange(1, notes)
         funded = 0
         while funded < funded_notes * 25 * unit:
-            part = min(funded_notes * 25 * unit - funded, rnd.randrange(1, 40) * 25 * unit)
+            part = min(funded_notes * 25 * unit - funded, rnd.randrange(10, 120) * 25 * unit)
             lender = rnd.choice(self.lenders)
             funded += part
             ev(out, txs, "Loan", "Transfer", loan, {"from": "0x" + "00" * 20, "to": lender, "value": part})
@@ -88,7 +93,8 @@ class SyntheticMarket:
         ev(out, txs, "Loan", "FundsWithdrawn", loan, {"borrower": borrower, "principal": amount,
                                                       "originationFee": amount // 50, "monthlyPayment": payment})
         outstanding = amount
-        for _ in range(rnd.randrange(0, 6)):
+        fees = 0
+        for _ in range(0 if self.idle else rnd.randrange(0, 6)):
             interest = outstanding * rate // 120_000
             principal = min(outstanding, max(0, payment - interest))
             outstanding -= principal
@@ -96,6 +102,9 @@ class SyntheticMarket:
             ev(out, txs, "Loan", "RepaymentMade", loan, {
                 "payer": borrower, "amount": paid, "lateFees": 0, "interest": interest, "principal": principal,
                 "servicingFee": paid // 100, "principalOutstanding": outstanding})
+            fees += paid // 100
+        if fees:
+            ev(out, txs, "Loan", "FeesSwept", loan, {"amount": fees})
         if fate > 0.93:
             ev(out, txs, "Loan", "LoanDefaulted", loan, {"principalOutstanding": outstanding,
                                                          "reserveCover": outstanding * 3 // 10, "daysPastDue": 120})
@@ -110,7 +119,7 @@ class SyntheticMarket:
             for _ in range(min(per_range, loans)):
                 self.block += 1
                 headers[self.block] = Header(self.block, _hash(10**12 + self.block), _hash(10**12 + self.block - 1),
-                                             T0 + self.block * 12)
+                                             self.t0 + self.block * 12)
                 self._loan_events(out, txs, unit)
                 loans -= 1
             for n, d in enumerate(out):

@@ -94,7 +94,7 @@ def _note_checks(conn: Connection) -> list[Check]:
     for r in conn.execute(query):
         entity = f"notes of {r.holder} in loan {r.loan_id}"
         out += [(entity, "notes", r.notes, Call(r.address, LOAN.function("balanceOf"), (r.holder,)), _same),
-                (entity, "claimable", claimable(r._mapping, r.acc_per_note),
+                (entity, "claimable", claimable(dict(r._mapping), r.acc_per_note),
                  Call(r.address, LOAN.function("claimable"), (r.holder,)), _same)]
         totals[r.loan_id] = totals.get(r.loan_id, 0) + r.notes
         addresses[r.loan_id] = r.address
