@@ -77,3 +77,18 @@ def test_confirmations__stays_behind_the_head(make_indexer, index_url, create_lo
     indexer.sync()
     head = chain.provider.web3.eth.block_number
     assert indexer.cursor()[0] == head - 2
+
+
+def test_reorg__drops_a_loan_creation__the_loan_leaves_the_index(indexer, create_loan, chain, client_core, market):
+    create_loan(amount_tokens=1_000, term=12)
+    indexer.sync()
+    snapshot = chain.provider.make_request("evm_snapshot", [])
+    dropped = create_loan(amount_tokens=2_000, term=24)
+    indexer.sync()
+    assert any(r.address == dropped.address for r in rows(indexer.engine, s.loans))
+    chain.provider.make_request("evm_revert", [snapshot])
+    chain.mine(4)  # the winning branch has no second loan
+    indexer.sync()
+    assert [r.goal for r in rows(indexer.engine, s.loans)] == [1_000 * 10 ** market.asset.decimals()]
+    assert not any(r.address == dropped.address for r in rows(indexer.engine, s.events))
+    assert verify(indexer.engine, client_core).differences == []
