@@ -54,3 +54,15 @@ def test_serve__cli__answers_over_http(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_sqlite__ddl_in_a_failed_transaction__leaves_nothing(tmp_path):
+    """A first `disfruta index run` killed while it migrates must not leave half a schema behind."""
+    import pytest
+    from sqlalchemy import inspect, text
+
+    engine = make_engine(tmp_path / "ddl.db")
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        conn.execute(text("CREATE TABLE half (x INTEGER)"))
+        raise RuntimeError("killed mid-migration")
+    assert inspect(engine).get_table_names() == []

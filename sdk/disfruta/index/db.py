@@ -24,13 +24,15 @@ def make_engine(target: str | Path) -> Engine:
     """An engine on ``target`` (a file path means SQLite; a URL such as ``postgresql+psycopg://…`` is used as is).
 
     SQLite runs in write-ahead-log mode (the API reads while the indexer writes) and waits for a lock rather than
-    failing at once."""
+    failing at once. Its transactions are begun explicitly (SQLAlchemy's recipe for pysqlite, which otherwise
+    commits DDL statement by statement): a migration killed halfway leaves nothing behind."""
     url = database_url(target)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # pysqlite's own BEGIN handling off: `_begin` below does it
             cursor = dbapi_connection.cursor()
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -38,6 +40,10 @@ def make_engine(target: str | Path) -> Engine:
                 # the last transactions, never corrupt the file.
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
