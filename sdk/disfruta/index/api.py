@@ -168,7 +168,10 @@ def create_app(engine: Engine, core: Core | None = None, *, cors_origins: Sequen
     def portfolio(response: Response, conn: Db, address: str) -> dict[str, Any]:
         book = q.lender_book(conn, address)
         headers(response, conn, False)
-        return portfolio_json(conn, book, now=int(clock()))
+        # "Now" for expected losses and the XIRR's last flow: the indexed block's time (the figures are as of it).
+        now = conn.execute(select(s.blocks.c.timestamp).join(s.sync_state, s.sync_state.c.cursor ==
+                                                             s.blocks.c.number)).scalar()
+        return portfolio_json(conn, book, now=int(now if now is not None else clock()))
 
     @app.get("/v1/lenders/{address}/statement", summary="A lender's statement for a period (JSON or CSV)")
     def lender_stmt(response: Response, conn: Db, address: str,
