@@ -33,3 +33,19 @@ def test_postgres__lifecycle__zero_differences_and_api(make_indexer, pg_index_ur
     page = api.get("/v1/loans", params={"status": "defaulted"}).json()
     assert [x["address"] for x in page["items"]] == [life.loans["doomed"].address]
     assert api.get("/v1/loans", params={"cursor": "bogus"}).status_code == 400
+
+
+def test_postgres__reorg__rolled_back_and_reindexed(make_indexer, pg_index_url, create_loan, chain, client_core):
+    indexer = make_indexer(pg_index_url)
+    create_loan(amount_tokens=1_000, term=12)
+    indexer.sync()
+    snapshot = chain.provider.make_request("evm_snapshot", [])
+    dropped = create_loan(amount_tokens=2_000, term=24)
+    indexer.sync()
+    chain.provider.make_request("evm_revert", [snapshot])
+    chain.mine(3)
+    indexer.sync()
+    with indexer.engine.connect() as conn:
+        addresses = list(conn.execute(select(s.loans.c.address)).scalars())
+    assert dropped.address not in addresses and len(addresses) == 1
+    assert verify(indexer.engine, client_core).differences == []
