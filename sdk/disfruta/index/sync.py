@@ -31,8 +31,9 @@ from disfruta.deployment import Deployment
 from disfruta.errors import ConfigurationError, DisfrutaError
 from disfruta.index import schema as s
 from disfruta.index.db import make_engine, upgrade
-from disfruta.index.handlers import IndexedEvent, Writer, apply
+from disfruta.index.handlers import apply
 from disfruta.index.source import ChainMoved, ChainSource, Header, RangeTooLarge, TxInfo
+from disfruta.index.writer import IndexedEvent, Writer
 from disfruta.rpc import NodeUnreachable, Rpc, RpcError
 
 log = logging.getLogger("disfruta.index")
