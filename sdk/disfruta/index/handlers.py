@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from disfruta.codec import codec_for
 from disfruta.index import schema as s
+from disfruta.index.account_handlers import ACCOUNT_HANDLERS
 from disfruta.index.writer import IndexedEvent, Writer
 
 ACC_PRECISION = 10**27
@@ -23,10 +25,11 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 # ILoan.Status
 PENDING, FUNDING, FUNDED, ACTIVE, REPAID, DEFAULTED, REJECTED, EXPIRED = range(8)
-# IUserRegistry.Status
-USER_PENDING, USER_VERIFIED, USER_REVOKED = 1, 2, 3
-# ITreasury.FeeType
-ORIGINATION, SERVICING = 0, 1
+
+# The loan implementation's rules, as the packaged ABI reveals them. Loans whose ABI has `RecoveryShared` (issue #15)
+# keep the borrower's principal at default (the reserve's cover is subrogation), split recoveries between the
+# noteholders and the reserve, and carry each holder's sub-unit remainder across checkpoints (`NoteMath`).
+LOAN_V2 = "RecoveryShared" in {spec.name for spec in codec_for("Loan").events.values()}
 
 
 Handler = Callable[[Writer, IndexedEvent], None]
@@ -144,8 +147,10 @@ def late_fee_assessed(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
 def repayment_made(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     a = e.args
     paid, fee = int(a["amount"]), int(a["servicingFee"])
-    # The contract: _accPerNote += mulDiv(paid - fee, 1e27, principal) (rounded down), before it emits the event.
-    row["acc_per_note"] += (paid - fee) * ACC_PRECISION // row["principal"]
+    # The contract: _accPerNote += mulDiv(paid - fee, 1e27, principal) (rounded down), before it emits the event;
+    # a recovery split with the reserve was credited by its `RecoveryShared`, just before.
+    if not w.scratch.pop(("credited", row["loan_id"], e.tx_hash), False):
+        row["acc_per_note"] += (paid - fee) * ACC_PRECISION // row["principal"]
     row["interest_paid"] += int(a["interest"])
     row["principal_paid"] += int(a["principal"])
     row["late_fees_paid"] += int(a["lateFees"])
@@ -173,9 +178,18 @@ def loan_defaulted(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     if cover:
         row["acc_per_note"] += cover * ACC_PRECISION // row["principal"]
     row.update(status=DEFAULTED, defaulted_principal=outstanding, reserve_cover=cover,
-               principal_outstanding=outstanding - cover)
+               principal_outstanding=outstanding if LOAN_V2 else outstanding - cover)
     w.fact(s.defaults, e, loan_id=row["loan_id"], principal_outstanding=outstanding, reserve_cover=cover,
            days_past_due=int(a["daysPastDue"]))
+
+
+@_loan_handler("RecoveryShared")
+def recovery_shared(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
+    """A recovery after a default, split: the noteholders' part raises the accumulator; the reserve's accrues in the
+    loan until swept (`RecoveriesSwept`)."""
+    row["acc_per_note"] += int(e.args["toNoteholders"]) * ACC_PRECISION // row["principal"]
+    row["reserve_recovered"] += int(e.args["toReserve"])
+    w.scratch[("credited", row["loan_id"], e.tx_hash)] = True
 
 
 @_loan_handler("Transfer")
@@ -183,12 +197,25 @@ def notes_moved(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     a = e.args
     sender, receiver, value = str(a["from"]), str(a["to"]), int(a["value"])
     acc = row["acc_per_note"]
-    if sender != ZERO_ADDRESS:
-        p = _checkpoint(_position(w, row, sender), acc)
-        p["notes"] -= value
-    if receiver != ZERO_ADDRESS:
-        p = _checkpoint(_position(w, row, receiver), acc)
-        p["notes"] += value
+    if LOAN_V2:
+        if acc != 0 and sender != receiver:
+            if sender != ZERO_ADDRESS:
+                p = _position(w, row, sender)
+                _checkpoint_v2(p, p["notes"] - min(value, p["notes"]), acc)
+            if receiver != ZERO_ADDRESS:
+                p = _position(w, row, receiver)
+                _checkpoint_v2(p, p["notes"] + value, acc)
+        if sender != ZERO_ADDRESS:
+            _position(w, row, sender)["notes"] -= value
+        if receiver != ZERO_ADDRESS:
+            _position(w, row, receiver)["notes"] += value
+    else:
+        if sender != ZERO_ADDRESS:
+            p = _checkpoint(_position(w, row, sender), acc)
+            p["notes"] -= value
+        if receiver != ZERO_ADDRESS:
+            p = _checkpoint(_position(w, row, receiver), acc)
+            p["notes"] += value
     if sender != ZERO_ADDRESS and receiver != ZERO_ADDRESS:
         _position(w, row, sender)["sold"] += value
         _position(w, row, receiver)["bought"] += value
@@ -199,8 +226,12 @@ def notes_moved(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
 def claimed(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     a = e.args
     amount = int(a["amount"])
-    p = _checkpoint(_position(w, row, str(a["lender"])), row["acc_per_note"])
-    p["owed"] -= amount  # _settle pays out everything owed
+    p = _position(w, row, str(a["lender"]))
+    if LOAN_V2:
+        _checkpoint_v2(p, p["notes"], row["acc_per_note"])
+    else:
+        _checkpoint(p, row["acc_per_note"])
+    p["owed"] -= amount  # the claim pays out everything owed
     p["claimed"] += amount
     row["claimed"] += amount
     w.fact(s.claims, e, loan_id=row["loan_id"], lender=a["lender"], to=a["to"], amount=amount)
@@ -233,146 +264,25 @@ def _checkpoint(p: dict[str, Any], acc: int) -> dict[str, Any]:
     return p
 
 
+def _uncredited(p: Mapping[str, Any], acc: int) -> int:
+    """`NoteMath.uncredited` (loans with `LOAN_V2`): earnings not yet in ``owed``, scaled by 1e27; a holder with no
+    notes keeps only the remainder carried from the last checkpoint."""
+    return p["acc_snapshot"] if p["notes"] == 0 else p["notes"] * (acc - p["acc_snapshot"])
+
+
+def _checkpoint_v2(p: dict[str, Any], new_balance: int, acc: int) -> None:
+    """`NoteMath.checkpoint`: whole units become owed; the sub-unit remainder is carried in the snapshot."""
+    scaled = _uncredited(p, acc)
+    remainder = scaled % ACC_PRECISION
+    p["owed"] += scaled // ACC_PRECISION
+    p["acc_snapshot"] = remainder if new_balance == 0 else acc - min(remainder // new_balance, acc)
+
+
 def claimable(position: Mapping[str, Any], acc: int) -> int:
-    """What a holder can claim now: ``owed + notes × (acc − snapshot) / 1e27`` rounded down (``Loan.claimable``)."""
+    """What a holder can claim now (``Loan.claimable``): ``owed + notes × (acc − snapshot) / 1e27`` rounded down."""
+    if LOAN_V2:
+        return position["owed"] + _uncredited(position, acc) // ACC_PRECISION
     return position["owed"] + position["notes"] * (acc - position["acc_snapshot"]) // ACC_PRECISION
 
 
-# ------------------------------------------------------------------------------------------------ LendingPool
-
-
-def _account(w: Writer, lender: str) -> dict[str, Any]:
-    return w.upsert(s.pool_accounts, lender)
-
-
-@on("LendingPool", "Deposited")
-def deposited(w: Writer, e: IndexedEvent) -> None:
-    a, amount = e.args, int(e.args["amount"])
-    acct = _account(w, str(a["lender"]))
-    acct["balance"] += amount
-    acct["deposited"] += amount
-    w.fact(s.pool_movements, e, lender=a["lender"], kind="deposit", loan=None, amount=amount)
-
-
-@on("LendingPool", "Withdrawn")
-def withdrawn(w: Writer, e: IndexedEvent) -> None:
-    a, amount = e.args, int(e.args["amount"])
-    acct = _account(w, str(a["lender"]))
-    acct["balance"] -= amount
-    acct["withdrawn"] += amount
-    w.fact(s.pool_movements, e, lender=a["lender"], kind="withdraw", loan=None, amount=amount)
-
-
-@on("LendingPool", "Invested")
-def invested(w: Writer, e: IndexedEvent) -> None:
-    a, amount = e.args, int(e.args["amount"])
-    acct = _account(w, str(a["lender"]))
-    acct["balance"] -= amount
-    acct["invested"] += amount
-    w.upsert(s.pool_investments, a["lender"], a["loan"])["amount"] += amount
-    kind = "auto_invest" if a["automatic"] else "invest"
-    w.fact(s.pool_movements, e, lender=a["lender"], kind=kind, loan=a["loan"], amount=amount)
-
-
-@on("LendingPool", "ReturnsClaimed")
-def returns_claimed(w: Writer, e: IndexedEvent) -> None:
-    a, amount = e.args, int(e.args["amount"])
-    acct = _account(w, str(a["lender"]))
-    acct["balance"] += amount
-    acct["returns_claimed"] += amount
-    w.fact(s.pool_movements, e, lender=a["lender"], kind="claim", loan=a["loan"], amount=amount)
-
-
-@on("LendingPool", "CriteriaSet")
-def criteria_set(w: Writer, e: IndexedEvent) -> None:
-    c = dict(e.args["criteria"])
-    row = w.upsert(s.auto_invest_criteria, e.args["lender"], criteria=c, enabled=bool(c["enabled"]), block=e.block)
-    row.update(criteria=c, enabled=bool(c["enabled"]), block=e.block)
-
-
-# ------------------------------------------------------------------------------------------------ UserRegistry
-
-
-def _user(w: Writer, e: IndexedEvent) -> dict[str, Any]:
-    user = w.upsert(s.users, e.args["user"], status=0, kyc_commitment="0x" + "00" * 32, registered_block=e.block)
-    user["updated_block"] = e.block
-    return user
-
-
-@on("UserRegistry", "UserRegistered")
-def user_registered(w: Writer, e: IndexedEvent) -> None:
-    _user(w, e).update(status=USER_PENDING, roles=int(e.args["roles"]), kyc_commitment=e.args["kycCommitment"])
-
-
-@on("UserRegistry", "KycUpdated")
-def kyc_updated(w: Writer, e: IndexedEvent) -> None:
-    _user(w, e).update(status=USER_PENDING, kyc_commitment=e.args["kycCommitment"], kyc_valid_until=0)
-
-
-@on("UserRegistry", "UserVerified")
-def user_verified(w: Writer, e: IndexedEvent) -> None:
-    a = e.args
-    _user(w, e).update(status=USER_VERIFIED, roles=int(a["roles"]), kyc_commitment=a["kycCommitment"],
-                       kyc_valid_until=int(a["validUntil"]))
-
-
-@on("UserRegistry", "CreditGradeSet")
-def credit_grade_set(w: Writer, e: IndexedEvent) -> None:
-    a = e.args
-    _user(w, e).update(grade=int(a["grade"]), borrow_limit=int(a["borrowLimit"]),
-                       credit_valid_until=int(a["validUntil"]))
-
-
-@on("UserRegistry", "UserRevoked")
-def user_revoked(w: Writer, e: IndexedEvent) -> None:
-    _user(w, e).update(status=USER_REVOKED, kyc_valid_until=0, grade=0, borrow_limit=0, credit_valid_until=0)
-
-
-@on("UserRegistry", "CreditRevoked")
-def credit_revoked(w: Writer, e: IndexedEvent) -> None:
-    _user(w, e).update(grade=0, borrow_limit=0, credit_valid_until=0)
-
-
-# ------------------------------------------------------------------------------------------------ Treasury
-
-
-def _treasury(w: Writer) -> dict[str, Any]:
-    return w.upsert(s.treasury, 1)
-
-
-@on("Treasury", "FeeCollected")
-def fee_collected(w: Writer, e: IndexedEvent) -> None:
-    a = e.args
-    amount, to_reserve, fee_type = int(a["amount"]), int(a["toReserve"]), int(a["feeType"])
-    t = _treasury(w)
-    t["reserve"] += to_reserve
-    t["available_fees"] += amount - to_reserve
-    t["origination_fees" if fee_type == ORIGINATION else "servicing_fees"] += amount
-    w.fact(s.fee_collections, e, loan=a["loan"], fee_type=fee_type, amount=amount, to_reserve=to_reserve)
-
-
-@on("Treasury", "FeesDistributed")
-def fees_distributed(w: Writer, e: IndexedEvent) -> None:
-    t = _treasury(w)
-    t["available_fees"] -= int(e.args["amount"])
-    t["distributed"] += int(e.args["amount"])
-
-
-@on("Treasury", "ReserveFunded")
-def reserve_funded(w: Writer, e: IndexedEvent) -> None:
-    t = _treasury(w)
-    t["reserve"] += int(e.args["amount"])
-    t["reserve_funded"] += int(e.args["amount"])
-
-
-@on("Treasury", "ReserveUsed")
-def reserve_used(w: Writer, e: IndexedEvent) -> None:
-    t = _treasury(w)
-    t["reserve"] -= int(e.args["amount"])
-    t["reserve_used"] += int(e.args["amount"])
-
-
-@on("Treasury", "PolicySet")
-def policy_set(w: Writer, e: IndexedEvent) -> None:
-    _treasury(w).update(reserve_share_bps=int(e.args["reserveShareBps"]),
-                        default_cover_bps=int(e.args["defaultCoverBps"]))
+HANDLERS.update(ACCOUNT_HANDLERS)

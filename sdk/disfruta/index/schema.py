@@ -136,6 +136,7 @@ loans = Table(
     _amount("principal_outstanding"), _amount("interest_paid"), _amount("principal_paid"),
     _amount("late_fees_paid"), _amount("late_fees_assessed"), _amount("servicing_fees"), _amount("fees_swept"),
     _amount("reserve_cover"), _amount("defaulted_principal"), _amount("refunded"), _amount("claimed"),
+    _amount("reserve_recovered"),  # recoveries after a default owed to the reserve (subrogation: RecoveryShared)
     _amount("acc_per_note"),  # the loan's per-note accumulator (1e27 fixed point), as the contract keeps it
     Column("funding_deadline", BigInteger, nullable=False, default=0),
     Column("funded_at", BigInteger, nullable=False, default=0),
@@ -192,6 +193,8 @@ users = Table(
     Column("grade", Integer, nullable=False, default=0),
     _amount("borrow_limit"),
     Column("credit_valid_until", BigInteger, nullable=False, default=0),
+    Column("defaults", Integer, nullable=False, default=0),  # defaults the registry recorded (DefaultRecorded)
+    Column("last_default_at", BigInteger, nullable=False, default=0),
     Column("registered_block", BigInteger, nullable=False),
     Column("updated_block", BigInteger, nullable=False),
 )
@@ -200,7 +203,8 @@ treasury = Table(
     "treasury", metadata,
     Column("id", Integer, primary_key=True),
     _amount("reserve"), _amount("available_fees"), _amount("origination_fees"), _amount("servicing_fees"),
-    _amount("reserve_used"), _amount("reserve_funded"), _amount("distributed"),
+    _amount("reserve_used"), _amount("reserve_funded"), _amount("distributed"), _amount("surplus_fees"),
+    _amount("reserve_recovered"),
     Column("reserve_share_bps", Integer, nullable=False, default=0),
     Column("default_cover_bps", Integer, nullable=False, default=0),
 )

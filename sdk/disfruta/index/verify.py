@@ -149,7 +149,9 @@ def _user_checks(conn: Connection, registry: str) -> list[Check]:
                 (entity, "kyc_valid_until", r.kyc_valid_until, call, lambda v: v["kycValidUntil"]),
                 (entity, "grade", r.grade, call, lambda v: v["grade"]),
                 (entity, "borrow_limit", r.borrow_limit, call, lambda v: v["borrowLimit"]),
-                (entity, "credit_valid_until", r.credit_valid_until, call, lambda v: v["creditValidUntil"])]
+                (entity, "credit_valid_until", r.credit_valid_until, call, lambda v: v["creditValidUntil"]),
+                # (registries before issue #15 keep no default count: their view has no `defaults`)
+                (entity, "defaults", r.defaults, call, lambda v: v.get("defaults", 0))]
     return out
 
 

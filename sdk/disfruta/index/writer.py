@@ -48,6 +48,8 @@ class Writer:
         self.loan_ids: dict[str, int] = dict(loan_ids) if loan_ids is not None else dict(
             conn.execute(select(s.loans.c.address, s.loans.c.loan_id)).all())
         self.new_loans: list[str] = []
+        # Notes one event leaves for a later one of the same transaction (e.g. a recovery already credited).
+        self.scratch: dict[Any, Any] = {}
 
     def row(self, table: Table, *key: Any) -> dict[str, Any] | None:
         """The state row with this primary key, or ``None`` when it doesn't exist yet."""

@@ -150,6 +150,7 @@ def upgrade() -> None:
     sa.Column('defaulted_principal', Uint256(), nullable=False),
     sa.Column('refunded', Uint256(), nullable=False),
     sa.Column('claimed', Uint256(), nullable=False),
+    sa.Column('reserve_recovered', Uint256(), nullable=False),
     sa.Column('acc_per_note', Uint256(), nullable=False),
     sa.Column('funding_deadline', sa.BigInteger(), nullable=False),
     sa.Column('funded_at', sa.BigInteger(), nullable=False),
@@ -310,6 +311,8 @@ def upgrade() -> None:
     sa.Column('reserve_used', Uint256(), nullable=False),
     sa.Column('reserve_funded', Uint256(), nullable=False),
     sa.Column('distributed', Uint256(), nullable=False),
+    sa.Column('surplus_fees', Uint256(), nullable=False),
+    sa.Column('reserve_recovered', Uint256(), nullable=False),
     sa.Column('reserve_share_bps', sa.Integer(), nullable=False),
     sa.Column('default_cover_bps', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
@@ -323,6 +326,8 @@ def upgrade() -> None:
     sa.Column('grade', sa.Integer(), nullable=False),
     sa.Column('borrow_limit', Uint256(), nullable=False),
     sa.Column('credit_valid_until', sa.BigInteger(), nullable=False),
+    sa.Column('defaults', sa.Integer(), nullable=False),
+    sa.Column('last_default_at', sa.BigInteger(), nullable=False),
     sa.Column('registered_block', sa.BigInteger(), nullable=False),
     sa.Column('updated_block', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('address')
