@@ -1,4 +1,4 @@
-"""``python -m bench`` (``make bench``): gas, scale, throughput, SDK speed, oracle and memory benchmarks.
+"""``python -m bench`` (``make bench``): gas, scale, throughput, SDK speed, oracle, memory and index benchmarks.
 
 Prints one progress line per step and the tables at the end, and writes ``bench/results.json``. Targets are
 compared, never enforced: the exit code is non-zero only when a section could not run.
@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.report import environment, render_markdown, render_text
 
-SECTIONS = ("gas", "scale", "throughput", "sdk", "oracle", "memory")
+SECTIONS = ("gas", "scale", "throughput", "sdk", "oracle", "memory", "index")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 SCALE_GAS_LIMIT = 200_000_000  # the gas/scale node's blocks: room to measure the push loop past mainnet's 30 M
 
@@ -93,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         if oracle is not None:
             results["oracle"] = oracle.as_json()
             log("oracle: load done")
+
+    if "index" in only:
+        from bench.index import measure_index
+
+        index = section("index", lambda: measure_index(log))
+        if index is not None:
+            results["index"] = index
+            log("index: done")
 
     results["run_seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,7 @@ from disfruta.api.token import TokenAPI
 from disfruta.api.treasury import TreasuryAPI
 from disfruta.core import Core
 from disfruta.errors import ConfigurationError
+from disfruta.index_source import IndexClient, IndexSource
 from disfruta.models import Deployment, Receipt
 from disfruta.multicall import MULTICALL3_ADDRESS
 from disfruta.rpc import Rpc
@@ -92,19 +93,24 @@ class Disfruta(_Modules[Receipt]):
                 account: Signer | bytes | None = None, *, simulate: bool = True, approve_max: bool = False,
                 retries: int = 3,
                 multicall: str | None = MULTICALL3_ADDRESS, fee_ttl: float = 2.0, receipt_timeout: float = 120.0,
-                timeout: float = 30.0, max_log_range: int | None = None) -> Disfruta:
+                timeout: float = 30.0, max_log_range: int | None = None,
+                index: str | IndexSource | None = None) -> Disfruta:
         """Connects to a node by RPC URL (``http(s)://`` or ``ws(s)://``) for the market in ``deployment`` (a
         deployment file, its parsed dict or a `Deployment`). ``account``: a private key (hex or bytes) or
         `LocalAccount` that signs here, or the address of an account the node has unlocked. ``simulate``: estimate
         (simulate) every single write first, so a revert raises before anything is spent. ``approve_max``: approve a
         spender once for good instead of exactly what each write spends (one transaction instead of two for a bot
         that repays or funds often; the trade-off is a standing allowance). ``max_log_range``: the most blocks one
-        ``eth_getLogs`` may span on this provider (a query refused as too large is split either way)."""
+        ``eth_getLogs`` may span on this provider (a query refused as too large is split either way). ``index``: the
+        URL of the market's index API (``disfruta index serve``) or an `IndexSource` such as
+        ``disfruta.index.local.LocalIndex.open("index.db")``: listings, portfolios and the keeper then ask it which
+        loans to read (see `disfruta.index_source`)."""
         dep = deployment if isinstance(deployment, Deployment) else (
             Deployment.from_dict(deployment) if isinstance(deployment, dict) else Deployment.from_file(deployment))
         rpc = Rpc.from_url(url, timeout=timeout, retries=retries)
         core = Core(rpc, dep, multicall=multicall, fee_ttl=fee_ttl, receipt_timeout=receipt_timeout,
                     max_log_range=max_log_range)
+        core.index = IndexClient(index) if isinstance(index, str) else index
         return cls(core, _signer(account), simulate=simulate, approve_max=approve_max)
 
     @classmethod
@@ -113,7 +119,9 @@ class Disfruta(_Modules[Receipt]):
         """A client over an existing web3 connection (its provider is used directly)."""
         simulate = kwargs.pop("simulate", True)
         approve_max = kwargs.pop("approve_max", False)
+        index = kwargs.pop("index", None)
         core = Core(Rpc(w3), deployment, **kwargs)
+        core.index = IndexClient(index) if isinstance(index, str) else index
         return cls(core, _signer(account), simulate=simulate, approve_max=approve_max)
 
     def as_account(self, account: Signer | bytes) -> Disfruta:

@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 
 from disfruta.codec import CodecError, codec_for, to_checksum_address, unhex
 from disfruta.errors import ConfigurationError, DisfrutaError
+from disfruta.index_source import IndexSource
 from disfruta.models import Deployment, Event
 from disfruta.multicall import MULTICALL3_ADDRESS, BlockId, BlockInfo, Call, Reader, block_param
 from disfruta.rpc import Request, Rpc, RpcError
@@ -42,6 +43,9 @@ class Core:
             raise ConfigurationError(f"max_log_range must be at least 1 block, got {max_log_range}")
         self.max_log_range = max_log_range
         self.sender = Sender(self, fee_ttl=fee_ttl, receipt_timeout=receipt_timeout)
+        # An index of the market (its read API or a local database): listings, portfolios and the keeper ask it
+        # which loans to read, then read only those from the chain. None: everything comes from the chain.
+        self.index: IndexSource | None = None
         self._events: dict[bytes, Any] = {}
         for name in EVENT_SOURCES:
             for topic, spec in codec_for(name).events.items():

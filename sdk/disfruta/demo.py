@@ -162,6 +162,9 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
         gas_table(sorted(((op, len(v), sum(v) // len(v), None) for op, v in gas.items()), key=lambda r: r[0]))
         console.print("Gas against the DESIGN.md targets, case by case: make bench")
 
+        console.rule("[bold]7. The index follows the market and serves it")
+        _index_step(client, deployment, path.parent / "index.db")
+
 
 def _pick_applicants() -> list[Borrower]:
     """The first German Credit applicants of each grade letter A…E and one the model declines."""
@@ -277,3 +280,55 @@ def _claim_all(client: Disfruta, borrowers: list[Borrower], lenders: list[Any], 
         if client.loans.claimable(b.loan_id, manual.address):
             client.as_account(manual).loans.claim(b.loan_id)
 
+
+
+def _index_step(client: Disfruta, deployment: Deployment, database: Path) -> None:
+    """Indexes the market from its deployment block, checks every figure against the chain, and serves the read API
+    on a local port for one marketplace request."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+    from rich.table import Table
+
+    from disfruta.index.api import create_app
+    from disfruta.index.db import make_engine, upgrade
+    from disfruta.index.sync import Indexer
+    from disfruta.index.verify import verify
+
+    engine = make_engine(database)
+    upgrade(engine)
+    indexer = Indexer(engine, client.rpc, deployment)
+    started = time.perf_counter()
+    events = indexer.sync()
+    seconds = time.perf_counter() - started
+    report = verify(engine, client.core)
+    console.print(f"  {database}: {events} events to block {report.block} in {seconds:.1f} s; verify: "
+                  f"{report.checked} fields against the chain, {len(report.differences)} differences")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(engine, client.core), host="127.0.0.1", port=port,
+                                           log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/v1/loans"
+        page = httpx.get(url, params={"status": "active", "limit": 5, "live": True}, timeout=10).json()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    table = Table(title=f"GET {url}?status=active&limit=5&live=true (disfruta index serve)")
+    for column in ("loan", "grade", "rate", "principal outstanding", "amount due", "days past due"):
+        table.add_column(column, justify="right")
+    for x in page["items"]:
+        live = x["live"] or {}
+        table.add_row(str(x["loan_id"]), x["grade"] or "-", f"{x['annual_rate_bps'] / 100:.2f} %",
+                      f"{client.from_units(int(x['principal_outstanding'])):,.2f}",
+                      f"{client.from_units(int(live.get('amount_due', 0))):,.2f}", str(live.get("days_past_due", "-")))
+    console.print(table)
+    console.print(f"  next page: {page['next_cursor'] or 'none'}; OpenAPI: disfruta index serve, then /docs")

@@ -40,7 +40,8 @@ class KeeperReport:
 
 class Keeper:
     """Keeps one market moving. Reads go in batches (``read_batch`` loans per round trip); each loan's rules (default
-    threshold, drawdown window) come from its own ``config()``, read once per loan."""
+    threshold, drawdown window) come from its own ``config()``, read once per loan. With an index on the client
+    (``Disfruta.connect(..., index=...)``) a pass reads only the loans the index says may need action."""
 
     def __init__(self, client: Disfruta, *, batch_size: int = 25, sweep_min: int | None = None,
                  read_batch: int = 100) -> None:
@@ -56,8 +57,9 @@ class Keeper:
 
     def auto_investors(self) -> list[str]:
         """Lenders whose criteria are enabled, ordered by idle cash above their cash-to-keep (most first)."""
-        lenders = sorted({e.args["lender"] for e in self.client.events.get(["CriteriaSet"],
-                                                                            address=self.client.pool.address)})
+        index = self.client.core.index
+        lenders = index.auto_investors() if index is not None else sorted(
+            {e.args["lender"] for e in self.client.events.get(["CriteriaSet"], address=self.client.pool.address)})
         ranked = []
         for lender, (cash, criteria) in zip(lenders, self.client.pool.accounts(lenders), strict=True):
             spare = cash - criteria.cash_to_keep
@@ -68,9 +70,14 @@ class Keeper:
 
     # ------------------------------------------------------------------------------------------- one pass
 
-    def loans(self) -> list[LoanInfo]:
-        count = self.client.loans.count()
-        ids = list(range(1, count + 1))
+    def loans(self, now: int | None = None) -> list[LoanInfo]:
+        """The loans a pass reads: with an index, only those it says may need action at ``now`` (funding, drawdown
+        window, an installment uncovered past its due date, fees to sweep); without one, every loan."""
+        index = self.client.core.index
+        if index is not None:
+            ids = index.keeper_candidates(self.client.core.head().timestamp if now is None else now, self.sweep_min)
+        else:
+            ids = list(range(1, self.client.loans.count() + 1))
         out: list[LoanInfo] = []
         for start in range(0, len(ids), self.read_batch):
             out += self.client.loans.many(ids[start:start + self.read_batch])
@@ -86,7 +93,7 @@ class Keeper:
         report = KeeperReport()
         now = self.client.core.head().timestamp
         investors: list[str] | None = None
-        for info in self.loans():
+        for info in self.loans(now):
             if info.status == LoanStatus.FUNDING and not info.paused and now <= info.funding_deadline:
                 investors = self.auto_investors() if investors is None else investors
                 self._invest(info, investors, report)

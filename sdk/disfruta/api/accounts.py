@@ -65,20 +65,29 @@ class LendersAPI(Generic[R]):
         """A lender's notes, cash flows and returns (NAR, XIRR, expected losses by grade)."""
         lender = to_checksum_address(lender)
         core = self._s.core
-        (cash,), head = core.read_at([Call(self._pool.address, POOL.function("lenderBalances"), (lender,))], block)
-        events = self._events(lender, head.number)
-        candidates = sorted({e.address for e in events if e.address not in (self._pool.address,)})
-        # One call: which candidates are loans of this market, and for those, the row, notes and claimable.
-        loans = self._known_loans(candidates, head.number)
+        # With an index its events stand in for the log queries, and the chain is read at the index's block.
+        activity = core.index.lender_activity(lender) if core.index is not None and block == "latest" else None
+        at: BlockId = activity.block if activity is not None else block
+        (cash,), head = core.read_at([Call(self._pool.address, POOL.function("lenderBalances"), (lender,))], at)
+        if activity is not None:
+            events, loans = activity.events, activity.loans
+        else:
+            events = self._events(lender, head.number)
+            candidates = sorted({e.address for e in events if e.address not in (self._pool.address,)})
+            # One call: which candidates are loans of this market, and for those, the row, notes and claimable.
+            loans = self._known_loans(candidates, head.number)
         infos = self._loans.many(loans, head.number) if loans else []
         per_loan = core.read([c for a in loans for c in (Call(a, LOAN.function("balanceOf"), (lender,)),
                                                          Call(a, LOAN.function("claimable"), (lender,)),
                                                          Call(a, LOAN.function("recovery")))],
                              head.number) if loans else []
-        history = core.get_logs(names=["FundsWithdrawn", "RepaymentMade", "RecoveryShared"], address=loans,
-                                to_block=head.number) if loans else []
         mine = [e for e in events if e.address in loans]
-        times = core.block_timestamps([e.block for e in mine + history]) if mine or history else {}
+        if activity is not None:
+            history, times = activity.history, activity.times
+        else:
+            history = core.get_logs(names=["FundsWithdrawn", "RepaymentMade", "RecoveryShared"], address=loans,
+                                    to_block=head.number) if loans else []
+            times = core.block_timestamps([e.block for e in mine + history]) if mine or history else {}
 
         flows: list[tuple[int, int]] = []  # (timestamp, amount) from the lender's point of view
         invested: dict[str, int] = defaultdict(int)

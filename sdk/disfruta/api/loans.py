@@ -210,6 +210,14 @@ class LoansAPI(Generic[R]):
         market is the index's job)."""
         if not 1 <= limit <= 500:
             raise ValueError(f"limit must be 1 … 500, got {limit}")
+        index = self._s.core.index
+        if index is not None and block == "latest":
+            # The index picks the page (its cursor is its own); the rows are read live, in one round trip.
+            filters = {"status": status, "min_grade": min_grade, "max_grade": max_grade, "min_rate_bps": min_rate_bps,
+                       "max_rate_bps": max_rate_bps, "max_term_months": max_term_months, "purpose": purpose,
+                       "borrower": borrower}
+            ids, next_cursor = index.loan_ids(filters, limit, cursor)
+            return Page(items=self.many(ids) if ids else [], next_cursor=next_cursor)
         count = self.count(block) if cursor is None else None
         start = count if count is not None else _parse_cursor(cursor)  # type: ignore[arg-type]
         who = to_checksum_address(borrower) if borrower is not None else None

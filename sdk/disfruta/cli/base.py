@@ -39,6 +39,7 @@ class Context:
     key: Any
     account: str | int | None
     as_json: bool
+    index: str | None = None
     _client: Any = None
 
     def client(self) -> Disfruta:
@@ -46,11 +47,25 @@ class Context:
         if self._client is None:
             from disfruta.client import Disfruta
 
-            client = Disfruta.connect(self.network, self.deployment, account=self.key)
+            client = Disfruta.connect(self.network, self.deployment, account=self.key, index=self._index())
             if self.key is None and self.account is not None:
                 client = client.as_account(self._node_account(client.core.accounts()))
             self._client = client
         return self._client
+
+    def _index(self) -> Any:
+        """The ``--index``: a URL of the read API is used as is; anything else is a local index database, opened
+        with the [index] extra."""
+        if self.index is None or self.index.startswith(("http://", "https://")):
+            return self.index
+        try:
+            from disfruta.index.local import LocalIndex
+        except ModuleNotFoundError:
+            from disfruta.errors import ConfigurationError
+
+            raise ConfigurationError("--index with a local index file needs the [index] extra: "
+                                     "pip install 'disfruta[index]' (or give the index API's URL)") from None
+        return LocalIndex.open(self.index)
 
     def signer(self) -> Disfruta:
         """The client of a command that signs: refuses, naming the options, when no account was given."""
@@ -173,6 +188,8 @@ class _Group(click.Group):
                 raise
             if ctx.invoked_subcommand == "demo":  # the whole platform: governance, the oracle and the credit model
                 extra = "all"
+            elif ctx.invoked_subcommand == "index" and extra == "oracle":  # the same web/SQL stack, its own extra
+                extra = "index"
             raise click.ClickException(f"this command needs the [{extra}] extra: pip install 'disfruta[{extra}]'") \
                 from None
 
@@ -191,13 +208,16 @@ _Group.group_class = _Group
 @click.option("--account", type=ACCOUNT, default=None,
               help="An account the node has unlocked that signs: its address, or its index (local dev chains).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (amounts in token units).")
+@click.option("--index", envvar="DISFRUTA_INDEX", default=None,
+              help="The market's index (its read API URL, or a local index file; or $DISFRUTA_INDEX): listings, "
+                   "portfolios and the keeper ask it which loans to read.")
 @click.pass_context
 def main(ctx: click.Context, network: str, deployment: str, key: Any, account: str | int | None,
-         as_json: bool) -> None:
+         as_json: bool, index: str | None) -> None:
     """Disfruta: peer-to-peer lending on Ethereum-compatible chains."""
     if key is not None and account is not None:
         raise UsageError("give --key or --account, not both")
-    ctx.obj = Context(network, deployment, key, account, as_json)
+    ctx.obj = Context(network, deployment, key, account, as_json, index)
 
 
 pass_ctx = click.make_pass_decorator(Context)
