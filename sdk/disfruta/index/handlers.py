@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from disfruta.codec import codec_for
 from disfruta.index import schema as s
 from disfruta.index.account_handlers import ACCOUNT_HANDLERS
 from disfruta.index.writer import IndexedEvent, Writer
@@ -26,10 +25,9 @@ ZERO_ADDRESS = "0x" + "00" * 20
 # ILoan.Status
 PENDING, FUNDING, FUNDED, ACTIVE, REPAID, DEFAULTED, REJECTED, EXPIRED = range(8)
 
-# The loan implementation's rules, as the packaged ABI reveals them. Loans whose ABI has `RecoveryShared` (issue #15)
-# keep the borrower's principal at default (the reserve's cover is subrogation), split recoveries between the
-# noteholders and the reserve, and carry each holder's sub-unit remainder across checkpoints (`NoteMath`).
-LOAN_V2 = "RecoveryShared" in {spec.name for spec in codec_for("Loan").events.values()}
+# The loan's rules (issue #15): the borrower's principal stays at default (the reserve's cover is subrogation),
+# recoveries are split between the noteholders and the reserve, and each holder's sub-unit remainder is carried
+# across checkpoints (`NoteMath`).
 
 
 Handler = Callable[[Writer, IndexedEvent], None]
@@ -178,7 +176,7 @@ def loan_defaulted(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     if cover:
         row["acc_per_note"] += cover * ACC_PRECISION // row["principal"]
     row.update(status=DEFAULTED, defaulted_principal=outstanding, reserve_cover=cover,
-               principal_outstanding=outstanding if LOAN_V2 else outstanding - cover)
+               principal_outstanding=outstanding)
     w.fact(s.defaults, e, loan_id=row["loan_id"], principal_outstanding=outstanding, reserve_cover=cover,
            days_past_due=int(a["daysPastDue"]))
 
@@ -197,25 +195,18 @@ def notes_moved(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     a = e.args
     sender, receiver, value = str(a["from"]), str(a["to"]), int(a["value"])
     acc = row["acc_per_note"]
-    if LOAN_V2:
-        if acc != 0 and sender != receiver:
-            if sender != ZERO_ADDRESS:
-                p = _position(w, row, sender)
-                _checkpoint_v2(p, p["notes"] - min(value, p["notes"]), acc)
-            if receiver != ZERO_ADDRESS:
-                p = _position(w, row, receiver)
-                _checkpoint_v2(p, p["notes"] + value, acc)
+    # `LoanNotes._update`: a transfer to oneself changes no balance and is not checkpointed
+    if acc != 0 and sender != receiver:
         if sender != ZERO_ADDRESS:
-            _position(w, row, sender)["notes"] -= value
+            p = _position(w, row, sender)
+            _checkpoint(p, p["notes"] - min(value, p["notes"]), acc)
         if receiver != ZERO_ADDRESS:
-            _position(w, row, receiver)["notes"] += value
-    else:
-        if sender != ZERO_ADDRESS:
-            p = _checkpoint(_position(w, row, sender), acc)
-            p["notes"] -= value
-        if receiver != ZERO_ADDRESS:
-            p = _checkpoint(_position(w, row, receiver), acc)
-            p["notes"] += value
+            p = _position(w, row, receiver)
+            _checkpoint(p, p["notes"] + value, acc)
+    if sender != ZERO_ADDRESS:
+        _position(w, row, sender)["notes"] -= value
+    if receiver != ZERO_ADDRESS:
+        _position(w, row, receiver)["notes"] += value
     if sender != ZERO_ADDRESS and receiver != ZERO_ADDRESS:
         _position(w, row, sender)["sold"] += value
         _position(w, row, receiver)["bought"] += value
@@ -227,10 +218,7 @@ def claimed(w: Writer, e: IndexedEvent, row: dict[str, Any]) -> None:
     a = e.args
     amount = int(a["amount"])
     p = _position(w, row, str(a["lender"]))
-    if LOAN_V2:
-        _checkpoint_v2(p, p["notes"], row["acc_per_note"])
-    else:
-        _checkpoint(p, row["acc_per_note"])
+    _checkpoint(p, p["notes"], row["acc_per_note"])
     p["owed"] -= amount  # the claim pays out everything owed
     p["claimed"] += amount
     row["claimed"] += amount
@@ -256,21 +244,13 @@ def _position(w: Writer, loan: dict[str, Any], holder: str) -> dict[str, Any]:
     return w.upsert(s.note_positions, loan["loan_id"], holder)
 
 
-def _checkpoint(p: dict[str, Any], acc: int) -> dict[str, Any]:
-    """The contract's ``_checkpoint``: what the holder's notes earned since the last snapshot becomes owed."""
-    if acc != 0 and p["acc_snapshot"] != acc:
-        p["owed"] += p["notes"] * (acc - p["acc_snapshot"]) // ACC_PRECISION
-        p["acc_snapshot"] = acc
-    return p
-
-
 def _uncredited(p: Mapping[str, Any], acc: int) -> int:
-    """`NoteMath.uncredited` (loans with `LOAN_V2`): earnings not yet in ``owed``, scaled by 1e27; a holder with no
+    """`NoteMath.uncredited`: earnings not yet in ``owed``, scaled by 1e27; a holder with no
     notes keeps only the remainder carried from the last checkpoint."""
     return p["acc_snapshot"] if p["notes"] == 0 else p["notes"] * (acc - p["acc_snapshot"])
 
 
-def _checkpoint_v2(p: dict[str, Any], new_balance: int, acc: int) -> None:
+def _checkpoint(p: dict[str, Any], new_balance: int, acc: int) -> None:
     """`NoteMath.checkpoint`: whole units become owed; the sub-unit remainder is carried in the snapshot."""
     scaled = _uncredited(p, acc)
     remainder = scaled % ACC_PRECISION
@@ -279,10 +259,8 @@ def _checkpoint_v2(p: dict[str, Any], new_balance: int, acc: int) -> None:
 
 
 def claimable(position: Mapping[str, Any], acc: int) -> int:
-    """What a holder can claim now (``Loan.claimable``): ``owed + notes × (acc − snapshot) / 1e27`` rounded down."""
-    if LOAN_V2:
-        return position["owed"] + _uncredited(position, acc) // ACC_PRECISION
-    return position["owed"] + position["notes"] * (acc - position["acc_snapshot"]) // ACC_PRECISION
+    """What a holder can claim now (``Loan.claimable``, ``NoteMath.claimable``), rounded down."""
+    return position["owed"] + _uncredited(position, acc) // ACC_PRECISION
 
 
 HANDLERS.update(ACCOUNT_HANDLERS)

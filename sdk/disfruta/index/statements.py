@@ -4,7 +4,8 @@ A lender's statement credits each repayment to the notes the lender held at that
 fundings, refunds and note transfers in chain order): late fees, interest and principal received, servicing fees
 paid, each the lender's pro-rata share rounded down (so a line may be a unit below what the loan's accumulator
 credits); a default books the uncovered principal as a loss and the reserve's cover as a recovery, and what is
-repaid after a default is a recovery too. Notes bought and sold are at face value (the price is paid off chain or
+repaid after a default is a recovery too, less the reserve's share of it (subrogation: cover / principal at
+default). Notes bought and sold are at face value (the price is paid off chain or
 on the note market). Claims are the cash that actually moved to the lender. A borrower's statement lists what was
 drawn and paid, and what is due next.
 """
@@ -97,7 +98,7 @@ def lender_statement(conn: Connection, lender: str, start: int, end: int) -> Sta
             timeline.append((r.block, r.log_index, r.timestamp, "default", 0, r))
         timeline.sort(key=lambda x: (x[0], x[1]))
         total = _notes_total(conn, loan_id)  # notes outstanding = the principal funded
-        notes, defaulted = 0, False
+        notes, default_row = 0, None
         for _, _, ts, kind, amount, row in timeline:
             inside = start <= ts <= end
             if kind in ("invested", "notes_bought"):
@@ -109,7 +110,7 @@ def lender_statement(conn: Connection, lender: str, start: int, end: int) -> Sta
                     setattr(line, kind, getattr(line, kind) + amount)
                 continue
             if kind == "default":
-                defaulted = True
+                default_row = row
                 if inside and total:
                     line.losses += (row.principal_outstanding - row.reserve_cover) * notes // total
                     line.recoveries += row.reserve_cover * notes // total
@@ -117,8 +118,13 @@ def lender_statement(conn: Connection, lender: str, start: int, end: int) -> Sta
             if not inside or not total:
                 continue
             line.servicing_fees += row.servicing_fee * notes // total
-            if defaulted:
-                line.recoveries += row.amount * notes // total  # gross: its servicing fee is booked above
+            if default_row is not None:
+                # Subrogation: the reserve owns cover / principal at default of each recovery net of its fee (the
+                # contract's split, rounded down); the noteholders' part is booked gross, its fee above.
+                d = default_row
+                to_reserve = ((row.amount - row.servicing_fee) * d.reserve_cover // d.principal_outstanding
+                              if d.reserve_cover else 0)
+                line.recoveries += (row.amount - to_reserve) * notes // total
                 continue
             line.interest += row.interest * notes // total
             line.principal += row.principal * notes // total
