@@ -180,9 +180,9 @@ contract Loan is LoanNotes {
     /// @inheritdoc ILoan
     function acceptPartialFunding() external onlyBorrower {
         _requireStatus(Status.Funding);
-        // The same gates as drawdown: no new risk while paused, none for a borrower no longer verified.
+        // The same gates as drawdown: no new risk while paused, none for a borrower no longer verified or in default.
         _requireNotPaused();
-        _requireBorrowerVerified();
+        _requireBorrowerEligible();
         uint256 deadline = _funding.fundingDeadline;
         if (block.timestamp <= deadline) revert LoanFundingOpen(deadline, block.timestamp);
         if (block.timestamp > deadline + _ACCEPTANCE_WINDOW) revert LoanFundingClosed(deadline, block.timestamp);
@@ -200,7 +200,7 @@ contract Loan is LoanNotes {
         // Past the drawdown window the lenders' money is no longer the borrower's to take: anyone may expire.
         uint256 drawBy = _funding.fundedAt + _DRAWDOWN_WINDOW;
         if (block.timestamp > drawBy) revert LoanDrawdownWindowClosed(drawBy, block.timestamp);
-        address borrower_ = _requireBorrowerVerified();
+        address borrower_ = _requireBorrowerEligible();
 
         uint256 principal = _book.principal;
         uint256 payment = InterestMath.monthlyPayment(principal, _state.annualRateBps, _state.termMonths);
@@ -527,9 +527,12 @@ contract Loan is LoanNotes {
         if (_terms.paused || ILoanFactory(_FACTORY).paused()) revert LoanPausedError();
     }
 
-    function _requireBorrowerVerified() private view returns (address borrower_) {
+    /// @dev Drawdown and partial acceptance take new risk: the borrower must still be verified and have no loan in
+    /// open default (one funded before another defaulted is not drawn while the default is open).
+    function _requireBorrowerEligible() private view returns (address borrower_) {
         borrower_ = _terms.borrower;
         if (!_REGISTRY.isVerified(borrower_)) revert LoanBorrowerNotVerified(borrower_);
+        if (ILoanFactory(_FACTORY).openDefaults(borrower_) != 0) revert LoanBorrowerInDefault(borrower_);
     }
 
     /// @dev Transfers first, reports after: the Treasury checks that the fee arrived.

@@ -102,6 +102,7 @@ interface ILoan {
     error LoanNotVerifiedLender(address account);
     error LoanBorrowerCannotFund(address borrower);
     error LoanBorrowerNotVerified(address borrower);
+    error LoanBorrowerInDefault(address borrower);
     error LoanDrawdownWindowClosed(uint256 deadline, uint256 nowTs);
     error LoanPartialFundingTooLow(uint256 funded, uint256 required);
     error LoanCannotExpire(Status status);
@@ -213,10 +214,12 @@ interface ILoan {
     /* ------------------------------------------------------------------ borrower */
 
     /// @notice After the deadline, accepts a loan funded to at least the partial-funding threshold. Needs the
-    /// borrower still verified and neither the loan nor the factory paused.
+    /// borrower still verified and with no loan in open default, and neither the loan nor the factory paused.
     function acceptPartialFunding() external;
 
-    /// @notice Draws the principal (less the origination fee, sent to the Treasury); starts the schedule.
+    /// @notice Draws the principal (less the origination fee, sent to the Treasury); starts the schedule. Needs the
+    /// borrower still verified and with no loan in open default (else the loan expires after the drawdown window
+    /// and its lenders are refunded).
     function withdrawFunds() external;
 
     /// @notice Pays `amount` from the caller: late fees, then interest, then principal. Anyone may pay for the

@@ -4,6 +4,7 @@ chain; key rotation follows the registry's signer set. (SQLite only: the databas
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import ape
@@ -38,7 +39,12 @@ def sig(body: dict[str, Any]) -> bytes:
 def chain_service(make_service, registry, chain, admin, revoker, service_key, clock):
     """The service connected to anvil: reads nonces and signer status, revokes with the revoker's key."""
     registry.addSigner(service_key.address, sender=admin)
-    clock.t = chain.pending_timestamp  # the registry compares deadlines with block time
+    # The registry compares deadlines and validity with block time, and sign-in's SIWE messages carry the real time:
+    # the chain is brought up to the real time if earlier tests left it behind, then the service's clock follows it.
+    if chain.pending_timestamp < time.time():
+        chain.pending_timestamp = int(time.time()) + 1
+        chain.mine()
+    clock.t = chain.pending_timestamp
     return make_service(registry_address=registry.address, rpc_url=chain.provider.uri, chain_id=chain.chain_id,
                         revoker_key=SecretStr(revoker.private_key))
 
