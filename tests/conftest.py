@@ -133,7 +133,7 @@ def kyc_attestation(registry, oracle, chain, chain_id) -> Callable[..., tuple[Ky
             user=str(user),
             roles=int(roles),
             kyc_commitment=b"\x42" * 32,
-            valid_until=chain.pending_timestamp + YEAR,
+            valid_until=chain.pending_timestamp + YEAR - DAY,  # within the registry's cap, a day to spare
             nonce=registry.nonces(user)[0],
             deadline=chain.pending_timestamp + DAY,
         )
@@ -415,12 +415,14 @@ def onboard_user(mkt: Market, oracle: LocalAccount, chain: Any, chain_id: int, s
     """Verifies ``user`` in ``mkt``'s registry through oracle attestations submitted by ``submitter`` (any scope)."""
     reg, now = mkt.registry, chain.pending_timestamp
     kyc_nonce, credit_nonce = reg.nonces(user)
-    att = KycAttestation(str(user), int(roles), b"\x42" * 32, now + YEAR, kyc_nonce, now + DAY)
+    # Validity within the registry's caps (a year of KYC, 180 days of credit) with a day to spare: the block that
+    # applies them may be stamped a second before the pending timestamp read here.
+    att = KycAttestation(str(user), int(roles), b"\x42" * 32, now + YEAR - DAY, kyc_nonce, now + DAY)
     reg.submitKycAttestation(att.as_tuple(), oracle.address, sign_attestation(att, oracle.key, chain_id, reg.address),
                              sender=submitter)
     if grade is not None:
         limit = limit_tokens * 10 ** mkt.asset.decimals()
-        catt = CreditAttestation(str(user), int(grade), limit, now + 180 * DAY, credit_nonce, now + DAY)
+        catt = CreditAttestation(str(user), int(grade), limit, now + 179 * DAY, credit_nonce, now + DAY)
         reg.submitCreditAttestation(catt.as_tuple(), oracle.address,
                                     sign_attestation(catt, oracle.key, chain_id, reg.address), sender=submitter)
     return user

@@ -100,7 +100,7 @@ def measure(project, market, accounts, chain, chain_id, oracle, borrower, lender
     token.mint(admin, 10**9 * unit, sender=admin)  # the payer of fundLoanFor
     crowd = [accounts.generate_test_account() for _ in range(largest)]
     now = chain.pending_timestamp
-    attestations = [KycAttestation(who.address, int(Role.LENDER), b"\x42" * 32, now + YEAR, 0, now + DAY)
+    attestations = [KycAttestation(who.address, int(Role.LENDER), b"\x42" * 32, now + YEAR - DAY, 0, now + DAY)
                     for who in [*lenders, *crowd]]
     in_one_block(stranger, reg, "submitKycAttestation",
                  [(a.as_tuple(), oracle.address, sign_attestation(a, oracle.key, chain_id, reg.address))

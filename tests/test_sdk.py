@@ -64,7 +64,7 @@ def requests_of(client, action):
 def test_submit_attestations__local_key_signer__verified_borrower(client, oracle, chain, stranger):
     user = Account.create()
     now = chain.pending_timestamp
-    kyc = KycAttestation(user.address, Role.BORROWER, b"\x01" * 32, now + YEAR, 0, now + DAY)
+    kyc = KycAttestation(user.address, Role.BORROWER, b"\x01" * 32, now + YEAR - DAY, 0, now + DAY)
     credit = CreditAttestation(user.address, Grade.C1, 5_000, now + 90 * DAY, 0, now + DAY)
     reg = client.registry.address
     receipt = client.as_account(stranger.address).registry.submit_attestations(

@@ -35,16 +35,20 @@ def sig(body: dict[str, Any]) -> bytes:
     return bytes.fromhex(body["signature"][2:])
 
 
-@pytest.fixture
-def chain_service(make_service, registry, chain, admin, revoker, service_key, clock):
-    """The service connected to anvil: reads nonces and signer status, revokes with the revoker's key."""
-    registry.addSigner(service_key.address, sender=admin)
-    # The registry compares deadlines and validity with block time, and sign-in's SIWE messages carry the real time:
-    # the chain is brought up to the real time if earlier tests left it behind, then the service's clock follows it.
+def clock_at_chain(chain: Any, clock: Any) -> None:
+    """The registry compares deadlines and validity with block time, and sign-in's SIWE messages carry the real time:
+    the chain is brought up to the real time if earlier tests left it behind, then the service's clock follows it."""
     if chain.pending_timestamp < time.time():
         chain.pending_timestamp = int(time.time()) + 1
         chain.mine()
     clock.t = chain.pending_timestamp
+
+
+@pytest.fixture
+def chain_service(make_service, registry, chain, admin, revoker, service_key, clock):
+    """The service connected to anvil: reads nonces and signer status, revokes with the revoker's key."""
+    registry.addSigner(service_key.address, sender=admin)
+    clock_at_chain(chain, clock)
     return make_service(registry_address=registry.address, rpc_url=chain.provider.uri, chain_id=chain.chain_id,
                         revoker_key=SecretStr(revoker.private_key))
 
@@ -174,7 +178,7 @@ def test_revoke__user_never_on_chain__revoked_here_without_transaction(onchain, 
 def test_rotation__old_key_removed_new_key_added__service_signs_with_the_new_key(make_service, registry, chain,
                                                                                  admin, guardian, clock, oracle):
     new = Account.create()
-    clock.t = chain.pending_timestamp
+    clock_at_chain(chain, clock)
     client, _ = make_service(registry_address=registry.address, rpc_url=chain.provider.uri,
                              signer_key=SecretStr(oracle.key.hex()), next_signer_key=SecretStr(new.key.hex()))
     assert client.get("/signers").json() == {"addresses": [oracle.address, new.address], "active": oracle.address,
@@ -185,7 +189,7 @@ def test_rotation__old_key_removed_new_key_added__service_signs_with_the_new_key
 
 
 def test_attestation__no_held_key_is_a_signer__503(make_service, registry, chain, clock, wallet):
-    clock.t = chain.pending_timestamp
+    clock_at_chain(chain, clock)
     client, ctx = make_service(registry_address=registry.address, rpc_url=chain.provider.uri)  # key never added
     headers, _ = onboard(client, ctx, wallet)
     assert client.get("/signers").json()["active"] is None

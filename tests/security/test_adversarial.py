@@ -246,7 +246,7 @@ def second_registry(project, admin, oracle):
 def test_kyc_attestation__signed_for_registry_a__replayed_on_registry_b__reverts(registry, second_registry, borrower,
                                                                                  oracle, stranger, chain, chain_id):
     now = chain.pending_timestamp
-    att = KycAttestation(str(borrower), int(Role.LENDER), b"\x42" * 32, now + YEAR, 0, now + DAY)
+    att = KycAttestation(str(borrower), int(Role.LENDER), b"\x42" * 32, now + YEAR - DAY, 0, now + DAY)
     sig = sign_attestation(att, oracle.key, chain_id, registry.address)
     registry.submitKycAttestation(att.as_tuple(), oracle.address, sig, sender=stranger)
     # Same user, same nonce (0 in B), same signer trusted by B: the domain (verifyingContract) differs.
@@ -260,7 +260,7 @@ def test_credit_attestation__signed_for_registry_a__replayed_on_registry_b__reve
                                                                                     chain, chain_id):
     now = chain.pending_timestamp
     for reg in (registry, second_registry):  # verified in both, so only the credit signature is at stake
-        kyc = KycAttestation(str(borrower), int(Role.BORROWER), b"\x42" * 32, now + YEAR, 0, now + DAY)
+        kyc = KycAttestation(str(borrower), int(Role.BORROWER), b"\x42" * 32, now + YEAR - DAY, 0, now + DAY)
         reg.submitKycAttestation(kyc.as_tuple(), oracle.address, sign_attestation(kyc, oracle.key, chain_id,
                                                                                   reg.address), sender=stranger)
     att = CreditAttestation(str(borrower), 3, 40_000 * 10**6, now + 90 * DAY, 0, now + DAY)
