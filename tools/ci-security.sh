@@ -28,7 +28,10 @@ fi
 test -x .solcx/solc-v0.8.28 || { echo "run 'make setup' first (.solcx/solc-v0.8.28 missing)"; exit 1; }
 
 # --- one compile for forge, halmos and slither (foundry.toml asks for AST, storage layout and build info) ----------
-forge build >/dev/null
+# A fresh build info: forge keeps the build infos of earlier incremental builds, and slither reading an old one beside
+# the new would analyse stale code (its line numbers no longer match the inline suppressions).
+rm -rf out-forge/build-info
+forge build --force >/dev/null
 # Keep only the full build info: crytic-compile reads every file there, and partial ones from incremental builds
 # (written without the compiler output) make it fail.
 python3 - <<'PY'
