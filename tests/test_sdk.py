@@ -11,8 +11,8 @@ from eth_account import Account
 from disfruta import AutoInvestCriteria, Deployment, Disfruta, Grade, LoanStatus, Role
 from disfruta import errors
 from disfruta.api.loans import UnknownLoan, create_address
-from disfruta.models import Recovery
 from disfruta.attestations import CreditAttestation, KycAttestation, sign_attestation
+from disfruta.models import Recovery
 from disfruta.rpc import NodeUnreachable, RpcError
 
 from conftest import DAY, YEAR
@@ -263,8 +263,9 @@ def test_portfolio__requests_do_not_grow_with_the_market(client, as_, loan_id, l
     assert [r.loan_id for r in portfolio.loans] == [loan_id] and portfolio.invested == 100 * unit
 
 
-def test_handle_default_and_reserve__treasury_reads(client, as_, loan_id, lenders, borrower, onboard, market,
-                                                    unit, warp, admin):
+@pytest.fixture
+def past_due(client, as_, loan_id, lenders, borrower, onboard, market, unit, warp, admin):
+    """``loan_id`` funded 500 + 500 by two lenders, drawn, a 1,000 reserve, and 121 days past its first due date."""
     for who in lenders[:2]:
         onboard(who, Role.LENDER)
         mint(market, who, 500 * unit)
@@ -273,6 +274,11 @@ def test_handle_default_and_reserve__treasury_reads(client, as_, loan_id, lender
     mint(market, admin, 1_000 * unit)
     client.treasury.fund_reserve(1_000 * unit)
     warp(client.loans.get(loan_id).start_time + 30 * DAY + 121 * DAY)
+    return loan_id
+
+
+def test_handle_default_and_reserve__treasury_reads(client, as_, past_due, lenders, borrower, unit):
+    loan_id = past_due
     with pytest.raises(errors.LoanError):
         as_(borrower).loans.draw(loan_id)
     receipt = as_(lenders[3]).loans.declare_default(loan_id)
@@ -539,16 +545,8 @@ def test_reinstate__revoked_user__pending_then_verified_again(client, as_, lende
     assert client.registry.user(user.address).is_verified_lender
 
 
-def test_default__write_off_and_recovery_reads(client, as_, loan_id, lenders, borrower, onboard, market, unit, warp,
-                                                admin):
-    for who in lenders[:2]:
-        onboard(who, Role.LENDER)
-        mint(market, who, 500 * unit)
-        as_(who).loans.fund(loan_id, 500 * unit)
-    as_(borrower).loans.draw(loan_id)
-    mint(market, admin, 1_000 * unit)
-    client.treasury.fund_reserve(1_000 * unit)
-    warp(client.loans.get(loan_id).start_time + 30 * DAY + 121 * DAY)
+def test_default__write_off_and_recovery_reads(client, as_, past_due, lenders, borrower, unit):
+    loan_id = past_due
     as_(lenders[3]).loans.declare_default(loan_id)
     assert client.loans.recovery(loan_id) == Recovery(cover=300 * unit, principal_at_default=1_000 * unit,
                                                       reserve_accrued=0)
