@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {IAutopay} from "./interfaces/IAutopay.sol";
 import {ILoan} from "./interfaces/ILoan.sol";
 import {ILoanFactory} from "./interfaces/ILoanFactory.sol";
 import {LoanNotes} from "./LoanNotes.sol";
@@ -43,6 +44,7 @@ contract Loan is LoanNotes {
     uint32 private immutable _DEFAULT_AFTER;
     uint32 private immutable _ACCEPTANCE_WINDOW;
     uint32 private immutable _DRAWDOWN_WINDOW;
+    IAutopay private immutable _AUTOPAY;
 
     /* ------------------------------------------------------------------ storage */
 
@@ -65,7 +67,7 @@ contract Loan is LoanNotes {
             c.factory == address(0) || c.registry == address(0) || c.treasury == address(0) || c.asset == address(0)
                 || c.pool == address(0) || c.servicingFeeBps > 1_000 || c.lateFeeBps > 2_500 || c.minNote == 0
                 || c.partialFundingBps > BPS || c.defaultAfter <= c.gracePeriod || c.acceptanceWindow == 0
-                || c.drawdownWindow == 0
+                || c.drawdownWindow == 0 || c.autopay == address(0)
         ) revert LoanInvalidConfig();
         _FACTORY = c.factory;
         _REGISTRY = IUserRegistry(c.registry);
@@ -79,6 +81,7 @@ contract Loan is LoanNotes {
         _DEFAULT_AFTER = c.defaultAfter;
         _ACCEPTANCE_WINDOW = c.acceptanceWindow;
         _DRAWDOWN_WINDOW = c.drawdownWindow;
+        _AUTOPAY = IAutopay(c.autopay);
         // The implementation itself can never be initialised: only fresh clones have a zero borrower.
         _terms.borrower = address(0xdead);
     }
@@ -219,6 +222,19 @@ contract Loan is LoanNotes {
 
     /// @inheritdoc ILoan
     function makeRepayment(uint256 amount) external nonReentrant returns (uint256 paid) {
+        return _repay(amount, false);
+    }
+
+    /// @inheritdoc ILoan
+    function makeRepaymentFor(uint256 amount) external nonReentrant returns (uint256 paid) {
+        if (msg.sender != address(_AUTOPAY)) revert LoanOnlyAutopay(msg.sender);
+        return _repay(amount, true);
+    }
+
+    /* ------------------------------------------------------------------ anyone */
+
+    /// @dev A repayment from the caller, or (autopay) from the borrower through the market's Autopay.
+    function _repay(uint256 amount, bool autopay) private returns (uint256 paid) {
         if (amount == 0) revert LoanZeroAmount();
         LoanMath.State memory s = _load();
         bool defaulted = s.status == Status.Defaulted;
@@ -246,14 +262,12 @@ contract Loan is LoanNotes {
         _store(s);
         emit RepaymentMade(msg.sender, paid, toLateFees, toInterest, toPrincipal, fee, s.outstanding);
 
-        _pullExact(msg.sender, paid);
+        _pullExact(msg.sender, paid, autopay);
         if (repaid) {
             emit LoanRepaid();
             ILoanFactory(_FACTORY).loanClosed();
         }
     }
-
-    /* ------------------------------------------------------------------ anyone */
 
     /// @inheritdoc ILoan
     function expire() external {
@@ -340,7 +354,7 @@ contract Loan is LoanNotes {
         return Config(
             _FACTORY, address(_REGISTRY), _TREASURY, address(_ASSET), _POOL, _SERVICING_FEE_BPS, _LATE_FEE_BPS,
             _LATE_FEE_MIN, _MIN_NOTE, _PARTIAL_FUNDING_BPS, _GRACE_PERIOD, _DEFAULT_AFTER, _ACCEPTANCE_WINDOW,
-            _DRAWDOWN_WINDOW
+            _DRAWDOWN_WINDOW, address(_AUTOPAY)
         );
     }
 
@@ -416,6 +430,21 @@ contract Loan is LoanNotes {
     }
 
     /// @inheritdoc ILoan
+    function amountDueBy(uint256 timestamp) external view returns (uint256) {
+        return LoanMath.amountDue(_accrued(), Math.max(timestamp, block.timestamp));
+    }
+
+    /// @inheritdoc ILoan
+    function standing() external view returns (Standing memory st) {
+        LoanMath.State memory s = _load();
+        st = Standing(s.status, _terms.borrower, s.outstanding, totalSupply(), 0, 0, _GRACE_PERIOD);
+        if (s.status == Status.Active) {
+            st.nextDueDate = LoanMath.nextDueDate(s);
+            st.installmentsLeft = s.term - LoanMath.covered(s);
+        }
+    }
+
+    /// @inheritdoc ILoan
     function daysPastDue() external view returns (uint256) {
         LoanMath.State memory s = _accrued();
         return s.status == Status.Active ? LoanMath.daysPastDue(s, block.timestamp) : 0;
@@ -461,7 +490,7 @@ contract Loan is LoanNotes {
         if (funded + amount == f.goal) _completeFunding(f.goal);
 
         // Interaction last; the exact-amount check refuses fee-on-transfer tokens.
-        _pullExact(msg.sender, amount);
+        _pullExact(msg.sender, amount, false);
     }
 
     function _completeFunding(uint256 principal) private {
@@ -541,11 +570,16 @@ contract Loan is LoanNotes {
         ITreasury(_TREASURY).collectFee(amount, feeType);
     }
 
-    /// @dev Pulls exactly `amount` from `from`; tokens that deliver less (fee-on-transfer) are refused.
-    function _pullExact(address from, uint256 amount) private {
+    /// @dev Pulls exactly `amount` from `from`, or (autopay) has the Autopay caller transfer it from the borrower's
+    /// allowance; tokens that deliver less (fee-on-transfer) are refused.
+    function _pullExact(address from, uint256 amount, bool autopay) private {
         uint256 before = _ASSET.balanceOf(address(this));
-        // slither-disable-next-line arbitrary-send-erc20 -- `from` is always msg.sender (_fund, makeRepayment)
-        _ASSET.safeTransferFrom(from, address(this), amount);
+        if (autopay) {
+            _AUTOPAY.pull(amount);
+        } else {
+            // slither-disable-next-line arbitrary-send-erc20 -- `from` is always msg.sender (_fund, makeRepayment)
+            _ASSET.safeTransferFrom(from, address(this), amount);
+        }
         uint256 received = _ASSET.balanceOf(address(this)) - before;
         if (received != amount) revert LoanTransferAmountMismatch(amount, received);
     }

@@ -17,6 +17,11 @@ import {BPS} from "./libraries/Constants.sol";
 contract Treasury is ITreasury, AccessControlUpgradeable, ReentrancyGuardUpgradeable, UUPSUpgradeable {
     using SafeERC20 for IERC20;
 
+    /* ------------------------------------------------------------------ constants */
+
+    /// @dev Held by the note market: records its seller fees (`FeeType.Trading`, and only those).
+    bytes32 public constant FEE_COLLECTOR_ROLE = keccak256("FEE_COLLECTOR_ROLE");
+
     /* ------------------------------------------------------------------ storage */
 
     /// @custom:storage-location erc7201:disfruta.storage.Treasury
@@ -76,7 +81,9 @@ contract Treasury is ITreasury, AccessControlUpgradeable, ReentrancyGuardUpgrade
     /* ------------------------------------------------------------------ external */
 
     /// @inheritdoc ITreasury
-    function collectFee(uint256 amount, FeeType feeType) external onlyLoan {
+    function collectFee(uint256 amount, FeeType feeType) external {
+        if (feeType == FeeType.Trading) _checkRole(FEE_COLLECTOR_ROLE);
+        else if (!_s().factory.isLoan(msg.sender)) revert TreasuryNotLoan(msg.sender);
         if (amount == 0) revert TreasuryZeroAmount();
         TreasuryStorage storage $ = _s();
         _requireReceived(amount);
@@ -167,7 +174,7 @@ contract Treasury is ITreasury, AccessControlUpgradeable, ReentrancyGuardUpgrade
     function totalFees() external view returns (uint256) {
         TreasuryStorage storage $ = _s();
         return $.feesCollected[FeeType.Origination] + $.feesCollected[FeeType.Servicing]
-            + $.feesCollected[FeeType.Surplus];
+            + $.feesCollected[FeeType.Surplus] + $.feesCollected[FeeType.Trading];
     }
 
     /// @inheritdoc ITreasury

@@ -311,6 +311,11 @@ contract UserRegistry is
     }
 
     /// @inheritdoc IUserRegistry
+    function isRevoked(address user) external view returns (bool) {
+        return _s().users[user].status == Status.Revoked;
+    }
+
+    /// @inheritdoc IUserRegistry
     function creditOf(address user) public view returns (uint8 grade, uint128 borrowLimit) {
         User storage u = _s().users[user];
         if (_isVerified(u) && u.roles & ROLE_BORROWER != 0 && u.creditValidUntil > block.timestamp) {

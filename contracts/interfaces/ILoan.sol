@@ -54,6 +54,8 @@ interface ILoan {
         uint32 defaultAfter;
         uint32 acceptanceWindow;
         uint32 drawdownWindow;
+        // The market's Autopay: the one caller of `makeRepaymentFor`, which pulls the borrower's tokens through it.
+        address autopay;
     }
 
     /// @notice The loan's terms as a dApp shows them.
@@ -87,6 +89,17 @@ interface ILoan {
         uint256 feesAccrued;
     }
 
+    /// @notice What the note market needs to price and admit a trade, in one call.
+    struct Standing {
+        Status status;
+        address borrower;
+        uint256 principalOutstanding;
+        uint256 notes;
+        uint256 nextDueDate;
+        uint256 installmentsLeft;
+        uint256 gracePeriod;
+    }
+
     /* ------------------------------------------------------------------ errors */
 
     error LoanAlreadyInitialized();
@@ -118,6 +131,7 @@ interface ILoan {
     error LoanNotFunder(address caller, address lender);
     error LoanTransferFromUnverified(address from);
     error LoanNoSurplus(uint256 balance, uint256 kept);
+    error LoanOnlyAutopay(address caller);
 
     /* ------------------------------------------------------------------ events */
 
@@ -229,6 +243,12 @@ interface ILoan {
     /// @return paid What was taken from the caller.
     function makeRepayment(uint256 amount) external returns (uint256 paid);
 
+    /// @notice An autopay collection: pays `amount` as `makeRepayment` does, from the borrower's tokens, which the
+    /// market's Autopay (the only caller) transfers to the loan when the loan asks it to (`IAutopay.pull`).
+    /// @param amount The installment Autopay computed (`amountDueBy`); capped at the payoff amount.
+    /// @return paid What was taken from the borrower.
+    function makeRepaymentFor(uint256 amount) external returns (uint256 paid);
+
     /* ------------------------------------------------------------------ anyone */
 
     /// @notice Ends funding that failed: past the deadline below the threshold (or past the acceptance window),
@@ -286,6 +306,14 @@ interface ILoan {
 
     /// @notice Due date of the first installment not yet covered (0 unless active).
     function nextDueDate() external view returns (uint256);
+
+    /// @notice What must be paid now to be current at `timestamp` (now, if earlier): late fees assessed so far, the
+    /// level payments due by then not yet covered, everything owed once the last installment is due; 0 unless
+    /// active or defaulted.
+    function amountDueBy(uint256 timestamp) external view returns (uint256);
+
+    /// @notice Status, borrower, principal outstanding, notes, next due date, installments left and grace period.
+    function standing() external view returns (Standing memory);
 
     /// @notice Whole days since the first uncovered installment fell due (0 unless active).
     function daysPastDue() external view returns (uint256);

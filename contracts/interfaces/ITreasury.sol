@@ -11,7 +11,9 @@ interface ITreasury {
         Origination,
         Servicing,
         // A closed loan's unaccounted surplus (rounding dust, tokens sent to it by mistake), swept by governance.
-        Surplus
+        Surplus,
+        // The note market's seller fee on a secondary-market sale.
+        Trading
     }
 
     error TreasuryZeroAddress();
@@ -29,7 +31,8 @@ interface ITreasury {
     event ReserveRecovered(address indexed loan, uint256 amount);
     event PolicySet(uint16 reserveShareBps, uint16 defaultCoverBps);
 
-    /// @notice Records a fee the calling loan has just transferred in. Only loans the factory made.
+    /// @notice Records a fee the caller has just transferred in: a loan the factory made (origination, servicing,
+    /// surplus) or a holder of `FEE_COLLECTOR_ROLE`, the note market (trading fees, and only those).
     /// @param amount The fee, already in the Treasury's balance beyond what it accounts for.
     /// @param feeType What the fee is for; `reserveShareBps` of it goes to the reserve.
     function collectFee(uint256 amount, FeeType feeType) external;

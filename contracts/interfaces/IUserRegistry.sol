@@ -169,6 +169,9 @@ interface IUserRegistry {
     /// @notice True when KYC is verified and unexpired, the borrower role is held and a credit grade is current.
     function isVerifiedBorrower(address user) external view returns (bool);
 
+    /// @notice True when `user` is revoked (until a revoker reinstates them).
+    function isRevoked(address user) external view returns (bool);
+
     /// @notice The current credit grade and limit of a verified borrower; (0, 0) when there is none.
     function creditOf(address user) external view returns (uint8 grade, uint128 borrowLimit);
 

@@ -29,7 +29,7 @@ from eth_utils import to_checksum_address
 from disfruta.errors import ConfigurationError
 
 # The market's contracts behind UUPS proxies (their records carry implementation, version and storage layout).
-PROXIES = ("UserRegistry", "LoanFactory", "Treasury", "LendingPool")
+PROXIES = ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "NoteMarket", "Autopay")
 # What the SDK needs to talk to a market.
 REQUIRED = ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "asset")
 

@@ -254,6 +254,7 @@ class LoanConfig:
     default_after: int
     acceptance_window: int
     drawdown_window: int
+    autopay: str
 
 
 @dataclass(frozen=True)

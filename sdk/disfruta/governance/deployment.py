@@ -89,7 +89,7 @@ class GovernedDeployment:
 
 def _proxies(market: Market) -> dict[str, ContractInstance]:
     return {"UserRegistry": market.registry, "LoanFactory": market.factory, "Treasury": market.treasury,
-            "LendingPool": market.pool}
+            "LendingPool": market.pool, "NoteMarket": market.note_market, "Autopay": market.autopay}
 
 
 def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config: GovernanceConfig, *,
@@ -121,10 +121,12 @@ def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config
     hand_over(_proxies(market), timelock, deployer)
 
     expected = Assignment.governed(timelock=timelock.address, safe=safe_address, executor=executor,
-                                   factory=market.factory.address, **operators)
+                                   factory=market.factory.address, note_market=market.note_market.address,
+                                   **operators)
     owners = safe_state(safe).owners
     verify_roles({**_proxies(market), "Timelock": timelock}, expected,
-                 [deployer.address, safe_address, *owners, *operators.values(), market.factory.address], start_block)
+                 [deployer.address, safe_address, *owners, *operators.values(), market.factory.address,
+                  market.note_market.address], start_block)
     record = _record(project, market, timelock, safe, deployer, config, network, start_block, safe_extra, operators,
                      executor)
     return GovernedDeployment(market=market, timelock=timelock, safe=safe, record=record)

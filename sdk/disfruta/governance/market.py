@@ -1,7 +1,8 @@
 """A plain market, as the tests, the benchmarks and the governed deployment (`disfruta.governance.deployment`) deploy
 it through ape, and Multicall3 at its canonical address on a local chain.
 
-`deploy_market` deploys one market (one ERC-20 asset): the registry, factory and treasury behind UUPS proxies, the
+`deploy_market` deploys one market (one ERC-20 asset): the registry, factory, treasury, lending pool, note market and
+autopay behind UUPS proxies, the
 Loan implementation (whose immutables hold the market's fee and timing configuration), and the stateless calculator,
 then wires them together. Every role starts with ``admin``; the governed deployment then hands the admin roles to
 the timelock and the guardian role to the Safe.
@@ -46,18 +47,20 @@ class LoanRules:
     acceptance_window: int = 7 * DAY
     drawdown_window: int = 30 * DAY
 
-    def config(self, factory: str, registry: str, treasury: str, asset: str, pool: str, unit: int) -> LoanConfig:
+    def config(self, factory: str, registry: str, treasury: str, asset: str, pool: str, autopay: str,
+               unit: int) -> LoanConfig:
         return LoanConfig(
-            factory=factory, registry=registry, treasury=treasury, asset=asset, pool=pool,
+            factory=factory, registry=registry, treasury=treasury, asset=asset, pool=pool, autopay=autopay,
             servicing_fee_bps=self.servicing_fee_bps, late_fee_bps=self.late_fee_bps,
             late_fee_min=self.late_fee_min_tokens * unit, min_note=self.min_note_tokens * unit,
             partial_funding_bps=self.partial_funding_bps, grace_period=self.grace_period,
             default_after=self.default_after, acceptance_window=self.acceptance_window,
             drawdown_window=self.drawdown_window)
 
-    def as_tuple(self, factory: str, registry: str, treasury: str, asset: str, pool: str, unit: int) -> tuple[Any, ...]:
+    def as_tuple(self, factory: str, registry: str, treasury: str, asset: str, pool: str, autopay: str,
+                 unit: int) -> tuple[Any, ...]:
         """The Loan constructor's `Config` argument, built by the struct codec by field name from the ABI."""
-        return encode_struct(self.config(factory, registry, treasury, asset, pool, unit),
+        return encode_struct(self.config(factory, registry, treasury, asset, pool, autopay, unit),
                              codec_for("Loan").struct_components("config"))
 
 
@@ -74,6 +77,9 @@ class MarketParams:
     reserve_share_bps: int = 5_000
     default_cover_bps: int = 3_000
     kyc_validity: int = YEAR
+    # The note market's seller fee (LendingClub's 1 %) and how long before a due date autopay collects (3 days).
+    seller_fee_bps: int = 100
+    autopay_lead_time: int = 3 * DAY
     rates: dict[Grade, tuple[int, int]] = field(default_factory=lambda: dict(DEFAULT_RATES))
     loan: LoanRules = field(default_factory=LoanRules)
 
@@ -94,6 +100,8 @@ class Market:
     factory: Any
     treasury: Any
     pool: Any
+    note_market: Any
+    autopay: Any
     loan_implementation: Any
     calculator: Any
     implementations: dict[str, Any]
@@ -133,9 +141,14 @@ def deploy_market(
         params.default_cover_bps,
     )
     pool, pool_impl = deploy_proxy(project, deployer, project.LendingPool, deployer, asset, factory)
+    note_market, note_market_impl = deploy_proxy(
+        project, deployer, project.NoteMarket, deployer, factory, treasury, params.seller_fee_bps)
+    autopay, autopay_impl = deploy_proxy(project, deployer, project.Autopay, deployer, factory,
+                                         params.autopay_lead_time)
     loan_impl = deployer.deploy(
         project.Loan,
-        params.loan.as_tuple(factory.address, registry.address, treasury.address, asset.address, pool.address, unit),
+        params.loan.as_tuple(factory.address, registry.address, treasury.address, asset.address, pool.address,
+                             autopay.address, unit),
     )
     factory.setLoanImplementation(loan_impl, sender=deployer)
     for grade, (rate, fee) in params.rates.items():
@@ -151,6 +164,10 @@ def deploy_market(
     factory.grantRole(factory.UNDERWRITER_ROLE(), underwriter or deployer, sender=deployer)
     factory.grantRole(factory.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)
     pool.grantRole(pool.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)
+    note_market.grantRole(note_market.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)
+    autopay.grantRole(autopay.GUARDIAN_ROLE(), guardian or deployer, sender=deployer)
+    # The note market records its seller fees in the Treasury.
+    treasury.grantRole(treasury.FEE_COLLECTOR_ROLE(), note_market, sender=deployer)
     for signer in oracle_signers:
         registry.addSigner(signer, sender=deployer)
     calculator = deployer.deploy(project.InterestCalculator)
@@ -160,11 +177,13 @@ def deploy_market(
         factory=factory,
         treasury=treasury,
         pool=pool,
+        note_market=note_market,
+        autopay=autopay,
         loan_implementation=loan_impl,
         calculator=calculator,
         implementations={
             "UserRegistry": registry_impl, "LoanFactory": factory_impl, "Treasury": treasury_impl,
-            "LendingPool": pool_impl,
+            "LendingPool": pool_impl, "NoteMarket": note_market_impl, "Autopay": autopay_impl,
         },
     )
 

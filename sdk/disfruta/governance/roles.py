@@ -29,8 +29,10 @@ DEFAULT_ADMIN_ROLE = "DEFAULT_ADMIN_ROLE"
 ROLES: dict[str, tuple[str, ...]] = {
     "UserRegistry": (DEFAULT_ADMIN_ROLE, "KYC_ADMIN_ROLE", "REVOKER_ROLE", "GUARDIAN_ROLE", "DEFAULT_RECORDER_ROLE"),
     "LoanFactory": (DEFAULT_ADMIN_ROLE, "UNDERWRITER_ROLE", "GUARDIAN_ROLE"),
-    "Treasury": (DEFAULT_ADMIN_ROLE,),
+    "Treasury": (DEFAULT_ADMIN_ROLE, "FEE_COLLECTOR_ROLE"),
     "LendingPool": (DEFAULT_ADMIN_ROLE, "GUARDIAN_ROLE"),
+    "NoteMarket": (DEFAULT_ADMIN_ROLE, "GUARDIAN_ROLE"),
+    "Autopay": (DEFAULT_ADMIN_ROLE, "GUARDIAN_ROLE"),
     "Timelock": (DEFAULT_ADMIN_ROLE, "PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"),
 }
 
@@ -47,7 +49,7 @@ class Assignment:
 
     @classmethod
     def governed(cls, *, timelock: str, safe: str, kyc_admin: str, revoker: str, underwriter: str,
-                 executor: str, factory: str) -> Assignment:
+                 executor: str, factory: str, note_market: str) -> Assignment:
         def one(address: str) -> frozenset[ChecksumAddress]:
             return frozenset({to_checksum_address(address)})
 
@@ -56,8 +58,10 @@ class Assignment:
             "UserRegistry": {DEFAULT_ADMIN_ROLE: tl, "KYC_ADMIN_ROLE": one(kyc_admin), "REVOKER_ROLE": one(revoker),
                              "GUARDIAN_ROLE": sf, "DEFAULT_RECORDER_ROLE": one(factory)},
             "LoanFactory": {DEFAULT_ADMIN_ROLE: tl, "UNDERWRITER_ROLE": one(underwriter), "GUARDIAN_ROLE": sf},
-            "Treasury": {DEFAULT_ADMIN_ROLE: tl},
+            "Treasury": {DEFAULT_ADMIN_ROLE: tl, "FEE_COLLECTOR_ROLE": one(note_market)},
             "LendingPool": {DEFAULT_ADMIN_ROLE: tl, "GUARDIAN_ROLE": sf},
+            "NoteMarket": {DEFAULT_ADMIN_ROLE: tl, "GUARDIAN_ROLE": sf},
+            "Autopay": {DEFAULT_ADMIN_ROLE: tl, "GUARDIAN_ROLE": sf},
             "Timelock": {DEFAULT_ADMIN_ROLE: tl, "PROPOSER_ROLE": sf, "CANCELLER_ROLE": sf,
                          "EXECUTOR_ROLE": one(executor)},
         })

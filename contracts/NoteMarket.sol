@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ILoan} from "./interfaces/ILoan.sol";
+import {ILoanFactory} from "./interfaces/ILoanFactory.sol";
+import {INoteMarket} from "./interfaces/INoteMarket.sol";
+import {ITreasury} from "./interfaces/ITreasury.sol";
+import {IUserRegistry} from "./interfaces/IUserRegistry.sol";
+import {BPS, GUARDIAN_ROLE_ID} from "./libraries/Constants.sol";
+import {NoteValuation} from "./libraries/NoteValuation.sol";
+
+/// @title NoteMarket
+/// @notice The secondary market for loan notes. See `INoteMarket`.
+/// @dev Holds no tokens and no notes between calls: a purchase moves the notes seller → buyer through the loan's
+/// `transferFrom` (this contract is the seller's approved spender) and the price buyer → seller and buyer →
+/// Treasury directly.
+contract NoteMarket is
+    INoteMarket,
+    AccessControlUpgradeable,
+    PausableUpgradeable,
+    ReentrancyGuardTransient,
+    UUPSUpgradeable
+{
+    using SafeERC20 for IERC20;
+
+    /* ------------------------------------------------------------------ constants */
+
+    bytes32 public constant GUARDIAN_ROLE = GUARDIAN_ROLE_ID;
+    /// @dev The highest seller fee governance may set: 5 %.
+    uint256 public constant MAX_SELLER_FEE_BPS = 500;
+    /// @dev A listing's price lies between 0.01 % and 200 % of the notes' outstanding principal.
+    int256 public constant MIN_PREMIUM_BPS = -9_999;
+    int256 public constant MAX_PREMIUM_BPS = 10_000;
+
+    /* ------------------------------------------------------------------ storage */
+
+    /// @custom:storage-location erc7201:disfruta.storage.NoteMarket
+    struct NoteMarketStorage {
+        ILoanFactory factory;
+        IUserRegistry registry;
+        ITreasury treasury;
+        IERC20 asset;
+        uint16 sellerFeeBps;
+        mapping(address loan => mapping(address seller => Listing)) listings;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("disfruta.storage.NoteMarket")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _STORAGE_LOCATION = 0x49587d928e40592514bceb20a2854ae8c068cf1af50a3bf542b6e573c92e6700;
+
+    function _s() private pure returns (NoteMarketStorage storage $) {
+        assembly {
+            $.slot := _STORAGE_LOCATION
+        }
+    }
+
+    /* ------------------------------------------------------------------ initializer */
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    function initialize(address admin, address factory_, address treasury_, uint256 sellerFeeBps_)
+        external
+        initializer
+    {
+        if (admin == address(0) || factory_ == address(0) || treasury_ == address(0)) revert MarketZeroAddress();
+        __AccessControl_init();
+        __Pausable_init();
+        __UUPSUpgradeable_init();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        NoteMarketStorage storage $ = _s();
+        $.factory = ILoanFactory(factory_);
+        $.registry = IUserRegistry(ILoanFactory(factory_).registry());
+        $.treasury = ITreasury(treasury_);
+        $.asset = IERC20(ILoanFactory(factory_).asset());
+        _setSellerFee(sellerFeeBps_);
+    }
+
+    /* ------------------------------------------------------------------ sellers */
+
+    /// @inheritdoc INoteMarket
+    function list(address loan, uint256 notes, int256 premiumBps, uint256 expiry)
+        external
+        whenNotPaused
+        returns (uint256 version)
+    {
+        NoteMarketStorage storage $ = _s();
+        if (notes == 0) revert MarketZeroNotes();
+        if (premiumBps < MIN_PREMIUM_BPS || premiumBps > MAX_PREMIUM_BPS) {
+            revert MarketPremiumOutOfRange(premiumBps, MIN_PREMIUM_BPS, MAX_PREMIUM_BPS);
+        }
+        if (expiry != 0 && expiry <= block.timestamp) revert MarketInvalidExpiry(expiry, block.timestamp);
+        if (!$.factory.isLoan(loan)) revert MarketNotLoan(loan);
+        if (!$.registry.isVerifiedLender(msg.sender)) revert MarketNotVerifiedLender(msg.sender);
+        _requireTradable(loan, ILoan(loan).standing());
+        uint256 held = IERC20(loan).balanceOf(msg.sender);
+        if (held < notes) revert MarketSellerLacksNotes(msg.sender, held, notes);
+
+        Listing storage l = $.listings[loan][msg.sender];
+        version = l.version + 1;
+        // notes ≤ held ≤ a loan's principal ≤ 1e30 < 2^128; the premium is in range; expiry a timestamp (or 0);
+        // a seller's 2^32nd listing of one loan would overflow the version and revert.
+        $.listings[loan][msg.sender] =
+            Listing(uint128(notes), int16(premiumBps), uint40(expiry), uint32(version));
+        emit Listed(loan, msg.sender, notes, premiumBps, expiry, version);
+    }
+
+    /// @inheritdoc INoteMarket
+    function cancel(address loan) external {
+        Listing storage l = _s().listings[loan][msg.sender];
+        if (l.notes == 0) revert MarketNoListing(loan, msg.sender);
+        l.notes = 0;
+        emit ListingCancelled(loan, msg.sender, l.version);
+    }
+
+    /* ------------------------------------------------------------------ buyers */
+
+    /// @inheritdoc INoteMarket
+    function buy(address loan, address seller, uint256 notes, uint256 maxPrice, uint256 version)
+        external
+        whenNotPaused
+        nonReentrant
+        returns (uint256 price)
+    {
+        NoteMarketStorage storage $ = _s();
+        Listing memory l = $.listings[loan][seller];
+        if (l.notes == 0) revert MarketNoListing(loan, seller);
+        if (l.version != version) revert MarketListingChanged(version, l.version);
+        if (l.expiry != 0 && block.timestamp > l.expiry) revert MarketListingExpired(l.expiry, block.timestamp);
+        if (notes == 0) revert MarketZeroNotes();
+        if (notes > l.notes) revert MarketExceedsListing(notes, l.notes);
+        if (msg.sender == seller) revert MarketBuyerIsSeller(msg.sender);
+
+        ILoan.Standing memory st = ILoan(loan).standing();
+        _requireTradable(loan, st);
+        if (msg.sender == st.borrower) revert MarketBorrowerCannotBuy(msg.sender);
+        if (!$.registry.isVerifiedLender(msg.sender)) revert MarketNotVerifiedLender(msg.sender);
+        price = NoteValuation.price(notes, st.principalOutstanding, st.notes, l.premiumBps);
+        if (price > maxPrice) revert MarketPriceAboveMax(price, maxPrice);
+        uint256 held = IERC20(loan).balanceOf(seller);
+        if (held < notes) revert MarketSellerLacksNotes(seller, held, notes);
+        uint256 allowed = IERC20(loan).allowance(seller, address(this));
+        if (allowed < notes) revert MarketNotApproved(seller, allowed, notes);
+
+        // Effects, then the three transfers; the loan is the factory's (checked at listing) and the asset the
+        // market's own, so nothing here calls untrusted code.
+        $.listings[loan][seller].notes = l.notes - uint128(notes);
+        uint256 fee = price * $.sellerFeeBps / BPS; // rounded down, for the seller
+        emit NotesSold(loan, seller, msg.sender, notes, price, fee, version);
+        // slither-disable-next-line reentrancy-no-eth -- the factory's loan and the market's token; nonReentrant
+        IERC20(loan).safeTransferFrom(seller, msg.sender, notes);
+        IERC20 asset_ = $.asset;
+        asset_.safeTransferFrom(msg.sender, seller, price - fee);
+        if (fee != 0) {
+            ITreasury treasury_ = $.treasury;
+            asset_.safeTransferFrom(msg.sender, address(treasury_), fee);
+            treasury_.collectFee(fee, ITreasury.FeeType.Trading);
+        }
+    }
+
+    /* ------------------------------------------------------------------ governance */
+
+    /// @inheritdoc INoteMarket
+    function setSellerFee(uint256 feeBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setSellerFee(feeBps);
+    }
+
+    /// @inheritdoc INoteMarket
+    function pause() external onlyRole(GUARDIAN_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc INoteMarket
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unpause();
+    }
+
+    /* ------------------------------------------------------------------ views */
+
+    /// @inheritdoc INoteMarket
+    function listing(address loan, address seller) external view returns (Listing memory) {
+        return _s().listings[loan][seller];
+    }
+
+    /// @inheritdoc INoteMarket
+    function listingsOf(address loan, address[] calldata sellers) external view returns (Listing[] memory out) {
+        out = new Listing[](sellers.length);
+        for (uint256 i; i < sellers.length; ++i) {
+            out[i] = _s().listings[loan][sellers[i]];
+        }
+    }
+
+    /// @inheritdoc INoteMarket
+    function quote(address loan, address seller, uint256 notes)
+        external
+        view
+        returns (uint256 price, uint256 fee, int256 yieldWad)
+    {
+        Listing memory l = _s().listings[loan][seller];
+        if (l.notes == 0) revert MarketNoListing(loan, seller);
+        if (notes == 0) revert MarketZeroNotes();
+        if (notes > l.notes) revert MarketExceedsListing(notes, l.notes);
+        price = priceOf(loan, notes, l.premiumBps);
+        fee = price * _s().sellerFeeBps / BPS;
+        yieldWad = yieldAt(loan, notes, price);
+    }
+
+    /// @inheritdoc INoteMarket
+    function priceOf(address loan, uint256 notes, int256 premiumBps) public view returns (uint256) {
+        ILoan.Standing memory st = ILoan(_loan(loan)).standing();
+        return NoteValuation.price(notes, st.principalOutstanding, st.notes, premiumBps);
+    }
+
+    /// @inheritdoc INoteMarket
+    function fairValue(address loan, uint256 notes, int256 annualRateWad) external view returns (uint256) {
+        (uint256[] memory dates, uint256[] memory amounts) = cashFlows(loan, notes);
+        return NoteValuation.presentValue(dates, amounts, block.timestamp, annualRateWad);
+    }
+
+    /// @inheritdoc INoteMarket
+    function yieldAt(address loan, uint256 notes, uint256 price) public view returns (int256) {
+        (uint256[] memory dates, uint256[] memory amounts) = cashFlows(loan, notes);
+        return NoteValuation.yieldToMaturity(dates, amounts, block.timestamp, price);
+    }
+
+    /// @inheritdoc INoteMarket
+    function cashFlows(address loan, uint256 notes)
+        public
+        view
+        returns (uint256[] memory dates, uint256[] memory amounts)
+    {
+        ILoan l = ILoan(_loan(loan));
+        ILoan.Position memory p = l.position();
+        ILoan.Terms memory t = l.terms();
+        if (p.status != ILoan.Status.Active) revert MarketLoanNotActive(loan, uint8(p.status));
+        (dates, amounts) = NoteValuation.flows(
+            NoteValuation.LoanState({
+                outstanding: p.principalOutstanding,
+                interestOwed: p.interestOwed,
+                lateFeesOwed: p.lateFeesOwed,
+                payment: t.monthlyPayment,
+                paid: p.paidTowardSchedule,
+                annualRateBps: t.annualRateBps,
+                termMonths: t.termMonths,
+                startTime: p.startTime,
+                servicingFeeBps: t.servicingFeeBps
+            }),
+            block.timestamp
+        );
+        amounts = NoteValuation.scale(amounts, notes, t.principal);
+    }
+
+    /// @inheritdoc INoteMarket
+    function sellerFeeBps() external view returns (uint256) {
+        return _s().sellerFeeBps;
+    }
+
+    /// @inheritdoc INoteMarket
+    function factory() external view returns (address) {
+        return address(_s().factory);
+    }
+
+    /// @inheritdoc INoteMarket
+    function registry() external view returns (address) {
+        return address(_s().registry);
+    }
+
+    /// @inheritdoc INoteMarket
+    function treasury() external view returns (address) {
+        return address(_s().treasury);
+    }
+
+    /// @inheritdoc INoteMarket
+    function asset() external view returns (address) {
+        return address(_s().asset);
+    }
+
+    /* ------------------------------------------------------------------ internal */
+
+    /// @dev Notes trade only while the loan is active, no installment is past its grace period, and more than one
+    /// installment is left (a buyer of the last one buys a payoff, not a note).
+    function _requireTradable(address loan, ILoan.Standing memory st) private view {
+        if (st.status != ILoan.Status.Active) revert MarketLoanNotActive(loan, uint8(st.status));
+        uint256 graceEnd = st.nextDueDate + st.gracePeriod;
+        if (block.timestamp > graceEnd) revert MarketLoanLate(loan, st.nextDueDate, graceEnd);
+        if (st.installmentsLeft <= 1) revert MarketLastInstallment(loan);
+    }
+
+    function _loan(address loan) private view returns (address) {
+        if (!_s().factory.isLoan(loan)) revert MarketNotLoan(loan);
+        return loan;
+    }
+
+    function _setSellerFee(uint256 feeBps) private {
+        if (feeBps > MAX_SELLER_FEE_BPS) revert MarketFeeTooHigh(feeBps, MAX_SELLER_FEE_BPS);
+        _s().sellerFeeBps = uint16(feeBps);
+        emit SellerFeeSet(feeBps);
+    }
+
+    function _authorizeUpgrade(address) internal override onlyRole(DEFAULT_ADMIN_ROLE) {}
+}
