@@ -212,6 +212,7 @@ def market_deployment(market: Market, chain: Any) -> dict[str, Any]:
     return {"chain_id": chain.chain_id, "block": 0, "network": "local",
             "contracts": {"UserRegistry": market.registry.address, "LoanFactory": market.factory.address,
                           "Treasury": market.treasury.address, "LendingPool": market.pool.address,
+                          "NoteMarket": market.note_market.address, "Autopay": market.autopay.address,
                           "asset": market.asset.address}}
 
 
