@@ -37,6 +37,9 @@ FUND_FIRST = (90_000, "Aave v3 first supply 164,191")
 INSTALLMENT = (90_000, "Aave v3 repay 145,712; push loop ≈ 25,000 per lender")
 CLAIM = (60_000, "Merkle-style claim ≈ 51,000")
 CREATE_LOAN = (250_000, "full contract deployment ≈ 2–3 M")
+LISTING = (80_000, "a plain note transfer ≈ 130,000")
+PURCHASE = (150_000, "a plain note transfer ≈ 130,000")
+AUTOPAY = (110_000, "a repayment ≈ 86,000")
 NONE: tuple[int | None, str] = (None, "-")
 
 
@@ -108,11 +111,39 @@ def measure_gas(m: BenchMarket, log: Callable[[str], None]) -> list[GasRow]:
     rec.add("claim (lender's first claim; holds no tokens before)", m.call(f4, loan, "claim"), CLAIM)
     repay(start + 3 * PERIOD, payment)
     rec.add("claim (steady state: claimed before, holds a token balance)", m.call(f4, loan, "claim"), CLAIM)
-    rec.add("makeRepayment (partial: half an installment, mid-period)",
-            repay(start + 3 * PERIOD + 10 * DAY, payment // 2))
     rec.add("note transfer (500 notes to a verified lender new to the loan)",
             m.call(f2, loan, "transfer", people["f5"], 500 * unit))
-    rec.add("makeRepayment (payoff: the whole balance, closes the loan)", repay(start + 3 * PERIOD + 20 * DAY,
+
+    # --- the note market: f3 lists 1,000 notes at a 2 % discount; f1 buys half, then f5 the rest.
+    market = m.note_market
+    f3, f1, f5 = people["f3"], people["f1"], people["f5"]
+    m.call(f3, loan, "approve", market.address, MAX_UINT)  # the seller's standing approval of the market
+    rec.add("NoteMarket.list (a seller's first listing on the loan)",
+            m.call(f3, market, "list", loan.address, 1_000 * unit, -200, 0), LISTING)
+    version = market.functions.listing(loan.address, f3).call()[3]
+    for buyer in (f1, f5):
+        m.mint(buyer, 1_000 * unit)
+        m.call(buyer, m.token, "approve", market.address, MAX_UINT)
+    rec.add("NoteMarket.buy (half the listing; buyer new to the loan; 1 % seller fee to the Treasury)",
+            m.call(f1, market, "buy", loan.address, f3, 500 * unit, MAX_UINT, version), PURCHASE)
+    rec.add("NoteMarket.buy (the rest; buyer already holds notes of the loan)",
+            m.call(f5, market, "buy", loan.address, f3, 500 * unit, MAX_UINT, version), PURCHASE)
+
+    # --- autopay: b2 enrols with a cap of two installments and approves the Autopay; the keeper collects the 4th
+    # installment on its due date, then the 5th a day before it.
+    autopay = m.autopay
+    m.call(b2, autopay, "enrol", loan.address, 2 * payment)
+    m.call(b2, m.token, "approve", autopay.address, 10**9 * unit)  # a standing approval, like the loan's
+    keeper = people["f4"]
+    m.node.next_timestamp(start + 4 * PERIOD)
+    rec.add("Autopay.collect (installment on its due date, by a keeper)", m.call(keeper, autopay, "collect",
+                                                                               loan.address), AUTOPAY)
+    m.node.next_timestamp(start + 5 * PERIOD - DAY)
+    rec.add("Autopay.collect (a day before the due date)", m.call(keeper, autopay, "collect", loan.address),
+            AUTOPAY)
+    rec.add("makeRepayment (partial: half an installment, mid-period)",
+            repay(start + 5 * PERIOD + 10 * DAY, payment // 2))
+    rec.add("makeRepayment (payoff: the whole balance, closes the loan)", repay(start + 5 * PERIOD + 20 * DAY,
                                                                                 MAX_UINT))
     log("gas: loan lifecycle measured")
 

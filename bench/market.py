@@ -28,7 +28,8 @@ DAY = 86_400
 PERIOD = 30 * DAY  # Loan.PERIOD: one installment
 YEAR = 365 * DAY
 MAX_UINT = 2**256 - 1
-ABI_NAMES = ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "Loan", "MockERC20", "PushLoopLoan")
+ABI_NAMES = ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "NoteMarket", "Autopay", "Loan", "MockERC20",
+             "PushLoopLoan")
 
 
 def encode(contract: Any, fn: str, *args: Any) -> str:
@@ -75,7 +76,7 @@ class BenchMarket:
 
     node: Anvil
     params: MarketParams
-    contracts: dict[str, Any]  # UserRegistry, LoanFactory, Treasury, LendingPool, asset
+    contracts: dict[str, Any]  # UserRegistry, LoanFactory, Treasury, LendingPool, NoteMarket, Autopay, asset
     artifacts: dict[str, Artifact]
     block: int
     unit: int
@@ -103,6 +104,14 @@ class BenchMarket:
     @property
     def pool(self) -> Any:
         return self.contracts["LendingPool"]
+
+    @property
+    def note_market(self) -> Any:
+        return self.contracts["NoteMarket"]
+
+    @property
+    def autopay(self) -> Any:
+        return self.contracts["Autopay"]
 
     @property
     def token(self) -> Any:
@@ -207,7 +216,8 @@ def deploy_markets(node: Anvil, specs: dict[str, MarketParams], *, decimals: int
                 m = deploy_market(ape.project, deployer, token, params=params, oracle_signers=(ORACLE.address,))
                 contracts = {
                     "UserRegistry": m.registry.address, "LoanFactory": m.factory.address,
-                    "Treasury": m.treasury.address, "LendingPool": m.pool.address, "asset": token.address,
+                    "Treasury": m.treasury.address, "LendingPool": m.pool.address,
+                    "NoteMarket": m.note_market.address, "Autopay": m.autopay.address, "asset": token.address,
                 }
                 abi_name = {"asset": "MockERC20"}
                 markets[name] = BenchMarket(

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
-import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -18,8 +17,9 @@ import {GUARDIAN_ROLE_ID} from "./libraries/Constants.sol";
 /// @dev The borrower's tokens go straight from the borrower to the loan: `collect` calls the loan's
 /// `makeRepaymentFor`, which does its accounting and then asks this contract (`pull`) to transfer the amount from the
 /// borrower's allowance here to the loan; only the loan being collected, inside `collect`, may ask (transient
-/// storage). The contract never holds tokens.
-contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, ReentrancyGuardTransient, UUPSUpgradeable {
+/// storage). The contract never holds tokens. The market's addresses are immutables of the implementation, and the
+/// lead time and the pause flag share one storage slot (gas).
+contract Autopay is IAutopay, AccessControlUpgradeable, ReentrancyGuardTransient, UUPSUpgradeable {
     using SafeERC20 for IERC20;
 
     /* ------------------------------------------------------------------ constants */
@@ -28,14 +28,19 @@ contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, Ree
     /// @dev The longest lead time governance may set: half a repayment period.
     uint256 public constant MAX_LEAD_TIME = 15 days;
 
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    ILoanFactory private immutable _FACTORY;
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IUserRegistry private immutable _REGISTRY;
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IERC20 private immutable _ASSET;
+
     /* ------------------------------------------------------------------ storage */
 
     /// @custom:storage-location erc7201:disfruta.storage.Autopay
     struct AutopayStorage {
-        ILoanFactory factory;
-        IUserRegistry registry;
-        IERC20 asset;
         uint32 leadTime;
+        bool paused;
         mapping(address loan => uint256 cap) caps;
     }
 
@@ -54,22 +59,29 @@ contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, Ree
 
     /* ------------------------------------------------------------------ initializer */
 
+    /// @param factory_ The market's loan factory (its registry and token come from it).
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
+    constructor(address factory_) {
+        if (factory_ == address(0)) revert AutopayZeroAddress();
+        _FACTORY = ILoanFactory(factory_);
+        _REGISTRY = IUserRegistry(ILoanFactory(factory_).registry());
+        _ASSET = IERC20(ILoanFactory(factory_).asset());
         _disableInitializers();
     }
 
-    function initialize(address admin, address factory_, uint256 leadTime_) external initializer {
-        if (admin == address(0) || factory_ == address(0)) revert AutopayZeroAddress();
+    function initialize(address admin, uint256 leadTime_) external initializer {
+        if (admin == address(0)) revert AutopayZeroAddress();
         __AccessControl_init();
-        __Pausable_init();
         __UUPSUpgradeable_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        AutopayStorage storage $ = _s();
-        $.factory = ILoanFactory(factory_);
-        $.registry = IUserRegistry(ILoanFactory(factory_).registry());
-        $.asset = IERC20(ILoanFactory(factory_).asset());
         _setLeadTime(leadTime_);
+    }
+
+    /* ------------------------------------------------------------------ modifiers */
+
+    modifier whenNotPaused() {
+        if (_s().paused) revert EnforcedPause();
+        _;
     }
 
     /* ------------------------------------------------------------------ borrowers */
@@ -77,7 +89,7 @@ contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, Ree
     /// @inheritdoc IAutopay
     function enrol(address loan, uint256 cap) external {
         if (cap == 0) revert AutopayZeroCap();
-        if (!_s().factory.isLoan(loan)) revert AutopayNotLoan(loan);
+        if (!_FACTORY.isLoan(loan)) revert AutopayNotLoan(loan);
         _onlyBorrower(loan);
         ILoan.Status status = ILoan(loan).status();
         if (status > ILoan.Status.Active) revert AutopayLoanClosed(loan);
@@ -111,7 +123,7 @@ contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, Ree
     function pull(uint256 amount) external {
         if (msg.sender != _collecting) revert AutopayNotCollecting(msg.sender);
         // slither-disable-next-line arbitrary-send-erc20 -- the borrower of the loan being collected, to that loan
-        _s().asset.safeTransferFrom(_payer, msg.sender, amount);
+        _ASSET.safeTransferFrom(_payer, msg.sender, amount);
     }
 
     /* ------------------------------------------------------------------ governance */
@@ -123,12 +135,16 @@ contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, Ree
 
     /// @inheritdoc IAutopay
     function pause() external onlyRole(GUARDIAN_ROLE) {
-        _pause();
+        if (_s().paused) revert EnforcedPause();
+        _s().paused = true;
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc IAutopay
     function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _unpause();
+        if (!_s().paused) revert ExpectedPause();
+        _s().paused = false;
+        emit Unpaused(msg.sender);
     }
 
     /* ------------------------------------------------------------------ views */
@@ -153,18 +169,23 @@ contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, Ree
     }
 
     /// @inheritdoc IAutopay
+    function paused() external view returns (bool) {
+        return _s().paused;
+    }
+
+    /// @inheritdoc IAutopay
     function factory() external view returns (address) {
-        return address(_s().factory);
+        return address(_FACTORY);
     }
 
     /// @inheritdoc IAutopay
     function registry() external view returns (address) {
-        return address(_s().registry);
+        return address(_REGISTRY);
     }
 
     /// @inheritdoc IAutopay
     function asset() external view returns (address) {
-        return address(_s().asset);
+        return address(_ASSET);
     }
 
     /* ------------------------------------------------------------------ internal */
@@ -183,7 +204,7 @@ contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, Ree
         borrower_ = st.borrower;
         dueDate = st.nextDueDate;
         if (st.status != ILoan.Status.Active) return (false, Refusal.LoanNotActive, uint256(st.status), 0, borrower_);
-        if ($.registry.isRevoked(borrower_)) return (false, Refusal.BorrowerRevoked, 0, dueDate, borrower_);
+        if (_REGISTRY.isRevoked(borrower_)) return (false, Refusal.BorrowerRevoked, 0, dueDate, borrower_);
         uint256 opens = dueDate - $.leadTime;
         if (block.timestamp < opens) return (false, Refusal.TooEarly, opens, dueDate, borrower_);
         uint256 closes = dueDate + st.gracePeriod;
@@ -191,7 +212,7 @@ contract Autopay is IAutopay, AccessControlUpgradeable, PausableUpgradeable, Ree
         value = ILoan(loan).amountDueBy(dueDate);
         if (value == 0) return (false, Refusal.NothingDue, 0, dueDate, borrower_);
         if (value > cap) return (false, Refusal.AboveCap, value, dueDate, borrower_);
-        IERC20 asset_ = $.asset;
+        IERC20 asset_ = _ASSET;
         if (asset_.balanceOf(borrower_) < value) return (false, Refusal.InsufficientBalance, value, dueDate, borrower_);
         if (asset_.allowance(borrower_, address(this)) < value) {
             return (false, Refusal.InsufficientAllowance, value, dueDate, borrower_);

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
-import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -19,14 +18,11 @@ import {NoteValuation} from "./libraries/NoteValuation.sol";
 /// @notice The secondary market for loan notes. See `INoteMarket`.
 /// @dev Holds no tokens and no notes between calls: a purchase moves the notes seller → buyer through the loan's
 /// `transferFrom` (this contract is the seller's approved spender) and the price buyer → seller and buyer →
-/// Treasury directly.
-contract NoteMarket is
-    INoteMarket,
-    AccessControlUpgradeable,
-    PausableUpgradeable,
-    ReentrancyGuardTransient,
-    UUPSUpgradeable
-{
+/// Treasury directly. The seller fee is in the Treasury at once and booked there as a trading fee by `sweepFees`
+/// (anyone; the keeper), in one call for many sales, as loans sweep their servicing fees.
+/// Gas: the market's addresses are immutables of the implementation (an upgrade deploys the new one for the same
+/// market), and the fee, the pause flag and the fees not yet booked share one storage slot.
+contract NoteMarket is INoteMarket, AccessControlUpgradeable, ReentrancyGuardTransient, UUPSUpgradeable {
     using SafeERC20 for IERC20;
 
     /* ------------------------------------------------------------------ constants */
@@ -38,15 +34,27 @@ contract NoteMarket is
     int256 public constant MIN_PREMIUM_BPS = -9_999;
     int256 public constant MAX_PREMIUM_BPS = 10_000;
 
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    ILoanFactory private immutable _FACTORY;
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IUserRegistry private immutable _REGISTRY;
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    ITreasury private immutable _TREASURY;
+    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
+    IERC20 private immutable _ASSET;
+
     /* ------------------------------------------------------------------ storage */
+
+    /// @dev Read and written together by every purchase: one slot.
+    struct Settings {
+        uint16 sellerFeeBps;
+        bool paused;
+        uint128 feesPending;
+    }
 
     /// @custom:storage-location erc7201:disfruta.storage.NoteMarket
     struct NoteMarketStorage {
-        ILoanFactory factory;
-        IUserRegistry registry;
-        ITreasury treasury;
-        IERC20 asset;
-        uint16 sellerFeeBps;
+        Settings settings;
         mapping(address loan => mapping(address seller => Listing)) listings;
     }
 
@@ -61,26 +69,30 @@ contract NoteMarket is
 
     /* ------------------------------------------------------------------ initializer */
 
+    /// @param factory_ The market's loan factory (its registry and token come from it); `treasury_` its Treasury.
     /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
+    constructor(address factory_, address treasury_) {
+        if (factory_ == address(0) || treasury_ == address(0)) revert MarketZeroAddress();
+        _FACTORY = ILoanFactory(factory_);
+        _REGISTRY = IUserRegistry(ILoanFactory(factory_).registry());
+        _TREASURY = ITreasury(treasury_);
+        _ASSET = IERC20(ILoanFactory(factory_).asset());
         _disableInitializers();
     }
 
-    function initialize(address admin, address factory_, address treasury_, uint256 sellerFeeBps_)
-        external
-        initializer
-    {
-        if (admin == address(0) || factory_ == address(0) || treasury_ == address(0)) revert MarketZeroAddress();
+    function initialize(address admin, uint256 sellerFeeBps_) external initializer {
+        if (admin == address(0)) revert MarketZeroAddress();
         __AccessControl_init();
-        __Pausable_init();
         __UUPSUpgradeable_init();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        NoteMarketStorage storage $ = _s();
-        $.factory = ILoanFactory(factory_);
-        $.registry = IUserRegistry(ILoanFactory(factory_).registry());
-        $.treasury = ITreasury(treasury_);
-        $.asset = IERC20(ILoanFactory(factory_).asset());
         _setSellerFee(sellerFeeBps_);
+    }
+
+    /* ------------------------------------------------------------------ modifiers */
+
+    modifier whenNotPaused() {
+        if (_s().settings.paused) revert EnforcedPause();
+        _;
     }
 
     /* ------------------------------------------------------------------ sellers */
@@ -91,24 +103,20 @@ contract NoteMarket is
         whenNotPaused
         returns (uint256 version)
     {
-        NoteMarketStorage storage $ = _s();
         if (notes == 0) revert MarketZeroNotes();
         if (premiumBps < MIN_PREMIUM_BPS || premiumBps > MAX_PREMIUM_BPS) {
             revert MarketPremiumOutOfRange(premiumBps, MIN_PREMIUM_BPS, MAX_PREMIUM_BPS);
         }
         if (expiry != 0 && expiry <= block.timestamp) revert MarketInvalidExpiry(expiry, block.timestamp);
-        if (!$.factory.isLoan(loan)) revert MarketNotLoan(loan);
-        if (!$.registry.isVerifiedLender(msg.sender)) revert MarketNotVerifiedLender(msg.sender);
-        _requireTradable(loan, ILoan(loan).standing());
+        if (!_FACTORY.isLoan(loan)) revert MarketNotLoan(loan);
         uint256 held = IERC20(loan).balanceOf(msg.sender);
         if (held < notes) revert MarketSellerLacksNotes(msg.sender, held, notes);
 
-        Listing storage l = $.listings[loan][msg.sender];
-        version = l.version + 1;
+        mapping(address seller => Listing) storage ofLoan = _s().listings[loan];
+        version = ofLoan[msg.sender].version + 1;
         // notes ≤ held ≤ a loan's principal ≤ 1e30 < 2^128; the premium is in range; expiry a timestamp (or 0);
         // a seller's 2^32nd listing of one loan would overflow the version and revert.
-        $.listings[loan][msg.sender] =
-            Listing(uint128(notes), int16(premiumBps), uint40(expiry), uint32(version));
+        ofLoan[msg.sender] = Listing(uint128(notes), int16(premiumBps), uint40(expiry), uint32(version));
         emit Listed(loan, msg.sender, notes, premiumBps, expiry, version);
     }
 
@@ -129,8 +137,28 @@ contract NoteMarket is
         nonReentrant
         returns (uint256 price)
     {
-        NoteMarketStorage storage $ = _s();
-        Listing memory l = $.listings[loan][seller];
+        price = _admit(loan, seller, notes, maxPrice, version);
+        // Effects done (`_admit` took the notes off the listing), then the transfers; the loan is the factory's
+        // (checked at listing) and the asset the market's own, so nothing here calls untrusted code. The buyer's
+        // verification is the loan's transfer rule (`LoanTransferToUnverified`), as is the seller's
+        // (`LoanTransferFromUnverified`).
+        Settings memory cfg = _s().settings;
+        uint256 fee = price * cfg.sellerFeeBps / BPS; // rounded down, for the seller
+        if (fee != 0) _s().settings.feesPending = cfg.feesPending + uint128(fee); // fee < price ≤ 2^128
+        emit NotesSold(loan, seller, msg.sender, notes, price, fee, version);
+        // slither-disable-next-line reentrancy-no-eth -- the factory's loan and the market's token; nonReentrant
+        IERC20(loan).safeTransferFrom(seller, msg.sender, notes);
+        _ASSET.safeTransferFrom(msg.sender, seller, price - fee);
+        if (fee != 0) _ASSET.safeTransferFrom(msg.sender, address(_TREASURY), fee);
+    }
+
+    /// @dev Every rule of a purchase; takes the notes off the listing and returns the price.
+    function _admit(address loan, address seller, uint256 notes, uint256 maxPrice, uint256 version)
+        private
+        returns (uint256 price)
+    {
+        Listing storage stored = _s().listings[loan][seller];
+        Listing memory l = stored;
         if (l.notes == 0) revert MarketNoListing(loan, seller);
         if (l.version != version) revert MarketListingChanged(version, l.version);
         if (l.expiry != 0 && block.timestamp > l.expiry) revert MarketListingExpired(l.expiry, block.timestamp);
@@ -141,28 +169,24 @@ contract NoteMarket is
         ILoan.Standing memory st = ILoan(loan).standing();
         _requireTradable(loan, st);
         if (msg.sender == st.borrower) revert MarketBorrowerCannotBuy(msg.sender);
-        if (!$.registry.isVerifiedLender(msg.sender)) revert MarketNotVerifiedLender(msg.sender);
         price = NoteValuation.price(notes, st.principalOutstanding, st.notes, l.premiumBps);
         if (price > maxPrice) revert MarketPriceAboveMax(price, maxPrice);
         uint256 held = IERC20(loan).balanceOf(seller);
         if (held < notes) revert MarketSellerLacksNotes(seller, held, notes);
         uint256 allowed = IERC20(loan).allowance(seller, address(this));
         if (allowed < notes) revert MarketNotApproved(seller, allowed, notes);
+        stored.notes = l.notes - uint128(notes);
+    }
 
-        // Effects, then the three transfers; the loan is the factory's (checked at listing) and the asset the
-        // market's own, so nothing here calls untrusted code.
-        $.listings[loan][seller].notes = l.notes - uint128(notes);
-        uint256 fee = price * $.sellerFeeBps / BPS; // rounded down, for the seller
-        emit NotesSold(loan, seller, msg.sender, notes, price, fee, version);
-        // slither-disable-next-line reentrancy-no-eth -- the factory's loan and the market's token; nonReentrant
-        IERC20(loan).safeTransferFrom(seller, msg.sender, notes);
-        IERC20 asset_ = $.asset;
-        asset_.safeTransferFrom(msg.sender, seller, price - fee);
-        if (fee != 0) {
-            ITreasury treasury_ = $.treasury;
-            asset_.safeTransferFrom(msg.sender, address(treasury_), fee);
-            treasury_.collectFee(fee, ITreasury.FeeType.Trading);
-        }
+    /* ------------------------------------------------------------------ anyone */
+
+    /// @inheritdoc INoteMarket
+    function sweepFees() external nonReentrant returns (uint256 amount) {
+        amount = _s().settings.feesPending;
+        if (amount == 0) revert MarketNoFees();
+        _s().settings.feesPending = 0;
+        emit FeesSwept(amount);
+        _TREASURY.collectFee(amount, ITreasury.FeeType.Trading);
     }
 
     /* ------------------------------------------------------------------ governance */
@@ -174,12 +198,16 @@ contract NoteMarket is
 
     /// @inheritdoc INoteMarket
     function pause() external onlyRole(GUARDIAN_ROLE) {
-        _pause();
+        if (_s().settings.paused) revert EnforcedPause();
+        _s().settings.paused = true;
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc INoteMarket
     function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _unpause();
+        if (!_s().settings.paused) revert ExpectedPause();
+        _s().settings.paused = false;
+        emit Unpaused(msg.sender);
     }
 
     /* ------------------------------------------------------------------ views */
@@ -208,7 +236,7 @@ contract NoteMarket is
         if (notes == 0) revert MarketZeroNotes();
         if (notes > l.notes) revert MarketExceedsListing(notes, l.notes);
         price = priceOf(loan, notes, l.premiumBps);
-        fee = price * _s().sellerFeeBps / BPS;
+        fee = price * _s().settings.sellerFeeBps / BPS;
         yieldWad = yieldAt(loan, notes, price);
     }
 
@@ -259,27 +287,37 @@ contract NoteMarket is
 
     /// @inheritdoc INoteMarket
     function sellerFeeBps() external view returns (uint256) {
-        return _s().sellerFeeBps;
+        return _s().settings.sellerFeeBps;
+    }
+
+    /// @inheritdoc INoteMarket
+    function feesPending() external view returns (uint256) {
+        return _s().settings.feesPending;
+    }
+
+    /// @inheritdoc INoteMarket
+    function paused() external view returns (bool) {
+        return _s().settings.paused;
     }
 
     /// @inheritdoc INoteMarket
     function factory() external view returns (address) {
-        return address(_s().factory);
+        return address(_FACTORY);
     }
 
     /// @inheritdoc INoteMarket
     function registry() external view returns (address) {
-        return address(_s().registry);
+        return address(_REGISTRY);
     }
 
     /// @inheritdoc INoteMarket
     function treasury() external view returns (address) {
-        return address(_s().treasury);
+        return address(_TREASURY);
     }
 
     /// @inheritdoc INoteMarket
     function asset() external view returns (address) {
-        return address(_s().asset);
+        return address(_ASSET);
     }
 
     /* ------------------------------------------------------------------ internal */
@@ -294,13 +332,13 @@ contract NoteMarket is
     }
 
     function _loan(address loan) private view returns (address) {
-        if (!_s().factory.isLoan(loan)) revert MarketNotLoan(loan);
+        if (!_FACTORY.isLoan(loan)) revert MarketNotLoan(loan);
         return loan;
     }
 
     function _setSellerFee(uint256 feeBps) private {
         if (feeBps > MAX_SELLER_FEE_BPS) revert MarketFeeTooHigh(feeBps, MAX_SELLER_FEE_BPS);
-        _s().sellerFeeBps = uint16(feeBps);
+        _s().settings.sellerFeeBps = uint16(feeBps);
         emit SellerFeeSet(feeBps);
     }
 

@@ -30,6 +30,9 @@ interface IAutopay {
     error AutopayNotEnrolled(address loan);
     error AutopayLeadTimeOutOfRange(uint256 leadTime, uint256 maxLeadTime);
     error AutopayNotCollecting(address caller);
+    /// @dev The same errors and events as OpenZeppelin's `Pausable`, so every pausable contract reads alike.
+    error EnforcedPause();
+    error ExpectedPause();
     /// @param loan The loan; `reason` why; `detail` the figure behind it (when it opens, the amount due, …).
     error AutopayNotCollectable(address loan, Refusal reason, uint256 detail);
 
@@ -39,6 +42,8 @@ interface IAutopay {
         address indexed loan, address indexed borrower, address indexed caller, uint256 dueDate, uint256 amount
     );
     event LeadTimeSet(uint256 leadTime);
+    event Paused(address account);
+    event Unpaused(address account);
 
     /// @notice Enrols (or changes the cap of) the caller's loan. Only the loan's borrower; the loan must be one of the
     /// market's and not closed. Works while paused (collections don't).
@@ -66,6 +71,9 @@ interface IAutopay {
 
     /// @notice Resumes collections (admin).
     function unpause() external;
+
+    /// @notice True while collections are stopped.
+    function paused() external view returns (bool);
 
     /// @notice The cap of `loan`'s enrolment (0: not enrolled).
     function capOf(address loan) external view returns (uint256);

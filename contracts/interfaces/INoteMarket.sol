@@ -8,7 +8,7 @@ pragma solidity ^0.8.24;
 /// the notes, and keeps claiming, until a sale; approving the market on the loan is the only standing permission. A
 /// verified lender buys all or part of a listing in one transaction: the notes move through the loan's own
 /// transfer (what was distributed before the sale stays the seller's), the buyer pays the price, `sellerFeeBps` of
-/// it goes to the Treasury as a trading fee and the rest to the seller. Notes of a loan that is not active, is past
+/// it goes to the Treasury (booked as a trading fee by `sweepFees`) and the rest to the seller. Notes of a loan that is not active, is past
 /// the grace period of an installment or has one installment left do not trade.
 /// @dev One listing per (loan, seller): listing again replaces it and bumps its version, which a purchase names so
 /// that it fails if the seller changed the listing meanwhile. Listings are enumerated from the `Listed` events,
@@ -25,7 +25,6 @@ interface INoteMarket {
 
     error MarketZeroAddress();
     error MarketNotLoan(address loan);
-    error MarketNotVerifiedLender(address account);
     error MarketZeroNotes();
     error MarketPremiumOutOfRange(int256 premiumBps, int256 min, int256 max);
     error MarketInvalidExpiry(uint256 expiry, uint256 nowTs);
@@ -42,6 +41,10 @@ interface INoteMarket {
     error MarketSellerLacksNotes(address seller, uint256 held, uint256 needed);
     error MarketNotApproved(address seller, uint256 allowance, uint256 needed);
     error MarketFeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
+    error MarketNoFees();
+    /// @dev The same errors and events as OpenZeppelin's `Pausable`, so every pausable contract reads alike.
+    error EnforcedPause();
+    error ExpectedPause();
 
     event Listed(
         address indexed loan, address indexed seller, uint256 notes, int256 premiumBps, uint256 expiry, uint256 version
@@ -57,10 +60,15 @@ interface INoteMarket {
         uint256 version
     );
     event SellerFeeSet(uint256 feeBps);
+    event FeesSwept(uint256 amount);
+    event Paused(address account);
+    event Unpaused(address account);
 
     /// @notice Lists (or replaces the caller's listing of) `notes` of `loan` at `premiumBps` to their outstanding
-    /// principal (−500 = 5 % discount, +200 = 2 % premium), until `expiry` (0: no expiry). The caller must be a
-    /// verified lender holding the notes, and the loan tradable. Approve the market on the loan before a sale.
+    /// principal (−500 = 5 % discount, +200 = 2 % premium), until `expiry` (0: no expiry). The caller must hold the
+    /// notes of a loan of the market's factory. A listing is an offer: who may sell (a verified lender), which loans
+    /// trade, and the seller's approval of the market are all checked at the purchase, where money moves (the SDK
+    /// checks them before listing with the same views); approve the market on the loan before a sale.
     /// @return version The listing's new version, which a purchase names.
     function list(address loan, uint256 notes, int256 premiumBps, uint256 expiry) external returns (uint256 version);
 
@@ -68,11 +76,16 @@ interface INoteMarket {
     function cancel(address loan) external;
 
     /// @notice Buys `notes` of `seller`'s listing on `loan`, paying at most `maxPrice`; fails unless the listing is
-    /// still at `version`. The caller must be a verified lender, not the borrower.
+    /// still at `version`. The caller must be a verified lender (the loan's transfer rule) and not the borrower.
     /// @return price What the caller paid (the seller received `price − fee`).
     function buy(address loan, address seller, uint256 notes, uint256 maxPrice, uint256 version)
         external
         returns (uint256 price);
+
+    /// @notice Books the seller fees of the sales since the last sweep (already in the Treasury's balance) as
+    /// `FeeType.Trading` fees in the Treasury. Anyone may call (the keeper does).
+    /// @return amount The fees booked.
+    function sweepFees() external returns (uint256 amount);
 
     /// @notice Sets the seller fee (governance; at most `MAX_SELLER_FEE_BPS`).
     function setSellerFee(uint256 feeBps) external;
@@ -114,6 +127,12 @@ interface INoteMarket {
 
     /// @notice The seller fee, in bps of the price.
     function sellerFeeBps() external view returns (uint256);
+
+    /// @notice Seller fees already sent to the Treasury and not yet booked there (`sweepFees`).
+    function feesPending() external view returns (uint256);
+
+    /// @notice True while new listings and purchases are stopped.
+    function paused() external view returns (bool);
 
     /// @notice The market's loan factory, registry, Treasury and token.
     function factory() external view returns (address);

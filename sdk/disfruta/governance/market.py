@@ -107,12 +107,14 @@ class Market:
     implementations: dict[str, Any]
 
 
-def deploy_proxy(project: Any, deployer: Any, contract_type: Any, *init_args: Any) -> tuple[Any, Any]:
+def deploy_proxy(project: Any, deployer: Any, contract_type: Any, *init_args: Any,
+                 constructor_args: tuple[Any, ...] = ()) -> tuple[Any, Any]:
     """Deploys ``contract_type`` as a UUPS implementation behind a ``DisfrutaProxy`` initialised with ``init_args``.
 
+    ``constructor_args``: the implementation's immutables (the note market's and autopay's market addresses).
     Returns ``(proxied contract, implementation)``; the implementation's own initializer is disabled.
     """
-    impl = deployer.deploy(contract_type)
+    impl = deployer.deploy(contract_type, *constructor_args)
     proxy = deployer.deploy(project.DisfrutaProxy, impl, impl.initialize.encode_input(*init_args))
     return contract_type.at(proxy.address), impl
 
@@ -141,10 +143,10 @@ def deploy_market(
         params.default_cover_bps,
     )
     pool, pool_impl = deploy_proxy(project, deployer, project.LendingPool, deployer, asset, factory)
-    note_market, note_market_impl = deploy_proxy(
-        project, deployer, project.NoteMarket, deployer, factory, treasury, params.seller_fee_bps)
-    autopay, autopay_impl = deploy_proxy(project, deployer, project.Autopay, deployer, factory,
-                                         params.autopay_lead_time)
+    note_market, note_market_impl = deploy_proxy(project, deployer, project.NoteMarket, deployer,
+                                                 params.seller_fee_bps, constructor_args=(factory, treasury))
+    autopay, autopay_impl = deploy_proxy(project, deployer, project.Autopay, deployer, params.autopay_lead_time,
+                                         constructor_args=(factory,))
     loan_impl = deployer.deploy(
         project.Loan,
         params.loan.as_tuple(factory.address, registry.address, treasury.address, asset.address, pool.address,
