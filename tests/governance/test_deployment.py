@@ -31,7 +31,7 @@ def expected(gov, underwriter) -> Assignment:
     safe = gov.safe.address
     return Assignment.governed(timelock=gov.timelock.address, safe=safe, kyc_admin=safe, revoker=safe,
                                underwriter=underwriter.address, executor=OPEN_ROLE,
-                               factory=gov.market.factory.address)
+                               factory=gov.market.factory.address, note_market=gov.market.note_market.address)
 
 
 # ------------------------------------------------------------------------------------------------ roles
@@ -92,7 +92,8 @@ def test_record__addresses_versions_block_and_commit(gov, record, chain, project
     assert record.git_commit and len(record.git_commit) == 40
     assert 0 < record.block <= chain.blocks.height
     market = gov.market
-    for name, proxy in zip(PROXIES, (market.registry, market.factory, market.treasury, market.pool), strict=True):
+    proxies = (market.registry, market.factory, market.treasury, market.pool, market.note_market, market.autopay)
+    for name, proxy in zip(PROXIES, proxies, strict=True):
         entry = record.contracts[name]
         assert entry.address == proxy.address
         assert entry.implementation == implementation_address(proxy.address) == market.implementations[name].address

@@ -169,11 +169,14 @@ def test_factory_v2__generated_from_the_real_source__not_stale():
 def test_check__recorded_deployment_of_an_earlier_release__upgrades_to_todays_code(layouts):
     """`deployments/local.json` was recorded by an earlier release (its layouts predate issue #15's appended members:
     the factory's default records, the registry's credit validity and default record, the Treasury's recoveries):
-    every proxy can be upgraded in place to today's implementation."""
+    every proxy it has can be upgraded in place to today's implementation (the note market and autopay of issue #16
+    are new proxies, deployed beside the old ones, so an earlier record has none)."""
     from pathlib import Path
 
     from disfruta.deployment import Deployment
 
     record = Deployment.from_file(Path(__file__).resolve().parents[2] / "deployments" / "local.json")
-    for name in PROXIES:
+    recorded = [name for name in PROXIES if name in record.contracts]
+    assert recorded == ["UserRegistry", "LoanFactory", "Treasury", "LendingPool"]
+    for name in recorded:
         check_upgrade(StorageLayout.from_json(record.contracts[name].storage_layout), layouts[name])

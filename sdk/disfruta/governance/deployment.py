@@ -182,10 +182,12 @@ def governed_contracts(project: ProjectManager, record: Deployment) -> dict[str,
 
 
 def candidates(record: Deployment, extra: Sequence[str] = ()) -> list[str]:
-    """Every address that might wrongly hold a role: deployer, Safe, owners, operators, timelock, and ``extra``."""
+    """Every address that might wrongly hold a role: deployer, Safe, owners, operators, timelock, the market's own
+    contracts (the factory records defaults, the note market books fees), and ``extra``."""
     safe = record.contracts["Safe"]
+    own = [record.address(name) for name in ("LoanFactory", "NoteMarket") if name in record.contracts]
     return [record.deployer, safe.address, *safe.extra.get("owners", []),
-            *record.governance.get("operators", {}).values(), record.address("Timelock"), *extra]
+            *record.governance.get("operators", {}).values(), record.address("Timelock"), *own, *extra]
 
 
 def deploy_to_file(project: ProjectManager, deployer: AccountAPI, config: GovernanceConfig,
