@@ -19,7 +19,7 @@ from conftest import YEAR, reverts
 
 pytestmark = pytest.mark.usefixtures("fast_reverts")
 
-CORE = ("UserRegistry", "LoanFactory", "Loan", "LendingPool", "Treasury")
+CORE = ("UserRegistry", "LoanFactory", "Loan", "LendingPool", "Treasury", "NoteMarket", "Autopay")
 Ctx = SimpleNamespace
 
 
@@ -139,6 +139,8 @@ MATRIX: dict[str, dict[str, Guarded | Public]] = {
                                                 lambda c: {"caller": c.stranger.address, "lender": c.lender.address},
                                                 role="the market's pool, or a funder the lender approved"),
         "makeRepayment(uint256)": Public("anyone may pay for the borrower (DESIGN: Repay); it only adds money"),
+        "makeRepaymentFor(uint256)": Guarded("LoanOnlyAutopay", lambda c: (1,),
+                                             lambda c: {"caller": c.stranger.address}, role="the market's Autopay"),
         "claim()": Public(OWN + "notes' payouts, sent to the caller"),
         "refund()": Public(OWN + "notes, once the loan was rejected or expired"),
         "setClaimer(address,bool)": Public(OWN + "claim approvals"),
@@ -176,6 +178,36 @@ MATRIX: dict[str, dict[str, Guarded | Public]] = {
         "setPolicy(uint16,uint16)": role(ADMIN, lambda c: (0, 10_000)),
         "fundReserve(uint256)": Public("anyone may add to the reserve; it only adds money"),
     },
+    "NoteMarket": {
+        **COMMON_AC,
+        "initialize(address,uint256)": initializer(lambda c: (c.stranger, 100)),
+        "setSellerFee(uint256)": role(ADMIN, lambda c: (50,)),
+        "pause()": role(GUARDIAN),
+        "unpause()": role(ADMIN),
+        "list(address,uint256,int256,uint256)": Public(
+            OWN + "notes, as an offer: the purchase checks every trading rule"),
+        "cancel(address)": Public(OWN + "listing"),
+        "buy(address,address,uint256,uint256,uint256)": Public(
+            "any verified lender may buy a listing at its price; the loan's transfer checks both sides"),
+        "sweepFees()": Public("anyone may sweep: the fees are already in the Treasury and can only be booked there"),
+    },
+    "Autopay": {
+        **COMMON_AC,
+        "initialize(address,uint256)": initializer(lambda c: (c.stranger, 86_400)),
+        "setLeadTime(uint256)": role(ADMIN, lambda c: (86_400,)),
+        "pause()": role(GUARDIAN),
+        "unpause()": role(ADMIN),
+        "enrol(address,uint256)": Guarded(
+            "AutopayNotBorrower", lambda c: (c.loan, 1),
+            lambda c: {"caller": c.stranger.address, "borrower": c.loan.borrower()}, role="the loan's borrower"),
+        # Not enrolled is refused first; a stranger on an enrolled loan gets AutopayNotBorrower (test_autopay.py).
+        "cancel(address)": Guarded("AutopayNotEnrolled", lambda c: (c.loan,), lambda c: {"loan": c.loan.address},
+                                   role="the loan's borrower, on an enrolled loan"),
+        "pull(uint256)": Guarded("AutopayNotCollecting", lambda c: (1,), lambda c: {"caller": c.stranger.address},
+                                 role="the loan being collected, inside collect"),
+        "collect(address)": Public(
+            "the keeper is anyone: the window, the cap and the amount due decide; the money goes borrower → loan"),
+    },
 }
 
 
@@ -210,7 +242,7 @@ def ctx(request, market, stranger, lender, guardian, oracle, unit):
     reg = market.registry
     # Only the Loan rows and the underwriter's rows need a live loan (a clone in Funding).
     name, sig = request.node.callspec.params["name"], request.node.callspec.params["sig"]
-    needs_loan = name == "Loan" or "Loan(uint256" in sig
+    needs_loan = name in ("Loan", "Autopay") or "Loan(uint256" in sig
     loan = request.getfixturevalue("create_loan")(amount_tokens=1_000) if needs_loan else None
     roles = SimpleNamespace(
         admin=reg.DEFAULT_ADMIN_ROLE(), kyc_admin=reg.KYC_ADMIN_ROLE(), revoker=reg.REVOKER_ROLE(),
@@ -224,7 +256,7 @@ def ctx(request, market, stranger, lender, guardian, oracle, unit):
 def _target(ctx: Ctx, name: str) -> Any:
     m = ctx.market
     contract = {"UserRegistry": m.registry, "LoanFactory": m.factory, "Loan": ctx.loan, "LendingPool": m.pool,
-                "Treasury": m.treasury}[name]
+                "Treasury": m.treasury, "NoteMarket": m.note_market, "Autopay": m.autopay}[name]
     ctx.impl = m.implementations.get(name, m.loan_implementation)
     return contract
 
@@ -237,6 +269,15 @@ def test_privileged_function__caller_without_role__reverts_with_access_error(ctx
     method = getattr(contract, sig.split("(")[0])
     with reverts(entry.error, **entry.inputs(ctx)):
         method(*entry.args(ctx), sender=ctx.stranger)
+
+
+def test_treasury_trading_fee__caller_without_fee_collector_role__reverts(market, stranger):
+    """`collectFee` takes a trading fee (FeeType 3) only from the note market's FEE_COLLECTOR_ROLE; a loan can't
+    book one either way round."""
+    role = market.treasury.FEE_COLLECTOR_ROLE()
+    with reverts("AccessControlUnauthorizedAccount", account=stranger.address, neededRole=role):
+        market.treasury.collectFee(1, 3, sender=stranger)
+    assert market.treasury.hasRole(role, market.note_market)
 
 
 @pytest.mark.parametrize("sig", [s for s, e in MATRIX["Loan"].items() if isinstance(e, Guarded)
