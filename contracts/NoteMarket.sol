@@ -107,14 +107,17 @@ contract NoteMarket is INoteMarket, AccessControlUpgradeable, ReentrancyGuardTra
         if (premiumBps < MIN_PREMIUM_BPS || premiumBps > MAX_PREMIUM_BPS) {
             revert MarketPremiumOutOfRange(premiumBps, MIN_PREMIUM_BPS, MAX_PREMIUM_BPS);
         }
-        if (expiry != 0 && expiry <= block.timestamp) revert MarketInvalidExpiry(expiry, block.timestamp);
+        // A past expiry, or one beyond the listing's uint40 (a millisecond timestamp, say), is refused.
+        if (expiry != 0 && (expiry <= block.timestamp || expiry > type(uint40).max)) {
+            revert MarketInvalidExpiry(expiry, block.timestamp);
+        }
         if (!_FACTORY.isLoan(loan)) revert MarketNotLoan(loan);
         uint256 held = IERC20(loan).balanceOf(msg.sender);
         if (held < notes) revert MarketSellerLacksNotes(msg.sender, held, notes);
 
         mapping(address seller => Listing) storage ofLoan = _s().listings[loan];
         version = ofLoan[msg.sender].version + 1;
-        // notes ≤ held ≤ a loan's principal ≤ 1e30 < 2^128; the premium is in range; expiry a timestamp (or 0);
+        // notes ≤ held ≤ a loan's principal ≤ 1e30 < 2^128; the premium and the expiry are in range;
         // a seller's 2^32nd listing of one loan would overflow the version and revert.
         ofLoan[msg.sender] = Listing(uint128(notes), int16(premiumBps), uint40(expiry), uint32(version));
         emit Listed(loan, msg.sender, notes, premiumBps, expiry, version);
