@@ -200,6 +200,7 @@ contract Autopay is IAutopay, AccessControlUpgradeable, ReentrancyGuardTransient
         AutopayStorage storage $ = _s();
         uint256 cap = $.caps[loan];
         if (cap == 0) return (false, Refusal.NotEnrolled, 0, 0, address(0));
+        if ($.paused) return (false, Refusal.Paused, 0, 0, address(0));
         ILoan.Standing memory st = ILoan(loan).standing();
         borrower_ = st.borrower;
         dueDate = st.nextDueDate;
@@ -210,6 +211,7 @@ contract Autopay is IAutopay, AccessControlUpgradeable, ReentrancyGuardTransient
         uint256 closes = dueDate + st.gracePeriod;
         if (block.timestamp > closes) return (false, Refusal.TooLate, closes, dueDate, borrower_);
         value = ILoan(loan).amountDueBy(dueDate);
+        // (an active loan always owes part of its first uncovered installment by its due date: defence in depth)
         if (value == 0) return (false, Refusal.NothingDue, 0, dueDate, borrower_);
         if (value > cap) return (false, Refusal.AboveCap, value, dueDate, borrower_);
         IERC20 asset_ = _ASSET;

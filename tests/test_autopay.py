@@ -40,6 +40,7 @@ class Refusal(IntEnum):
     ABOVE_CAP = 6
     INSUFFICIENT_BALANCE = 7
     INSUFFICIENT_ALLOWANCE = 8
+    PAUSED = 9
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -501,13 +502,14 @@ def test_collect__paused__refused_until_unpaused(ap, market, enrolled, borrower,
     due = enrolled.nextDueDate()
     ap.pause(sender=guardian)
     warp(due - 1)
-    assert ap.preview(enrolled)[:3] == (True, Refusal.NOT_ENROLLED, payment)  # preview ignores the pause
+    assert ap.preview(enrolled) == (False, Refusal.PAUSED, 0, 0)  # preview says why collect would fail
     before = snapshot(market, enrolled, borrower)
     chain.pending_timestamp = due
     with reverts(ap.EnforcedPause):
         ap.collect(enrolled, sender=keeper)
     assert snapshot(market, enrolled, borrower) == before
     ap.unpause(sender=admin)
+    assert ap.preview(enrolled)[:3] == (True, Refusal.NOT_ENROLLED, payment)
     assert ap.collect(enrolled, sender=keeper).return_value == payment
 
 

@@ -9,10 +9,13 @@ Only ``priceOf`` and ``quote``'s price and fee are checked here: the valuation v
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import ape
 import pytest
-from ape.exceptions import ContractLogicError
+from eth_utils import keccak
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +44,16 @@ def expected_price(notes: int, outstanding: int, supply: int, premium_bps: int) 
 def price_now(loan: Any, notes: int, premium_bps: int) -> int:
     st_ = loan.standing()
     return expected_price(notes, st_.principalOutstanding, st_.notes, premium_bps)
+
+
+@contextmanager
+def loan_reverts(signature: str, account: Any) -> Iterator[None]:
+    """The loan's own error, relayed through the market (whose ABI doesn't know it): compares the raw revert data."""
+    expected = keccak(text=signature)[:4] + bytes(12) + bytes.fromhex(str(account.address)[2:])
+    with ape.reverts() as info:
+        yield
+    raw = info.value.revert_message
+    assert (raw if isinstance(raw, bytes) else bytes.fromhex(str(raw).removeprefix("0x"))) == expected
 
 
 def cash(market: Any, buyer: Any, amount: int) -> None:
@@ -140,20 +153,15 @@ def test_list__expiry_not_in_future__reverts(nm, traded, seller, unit, chain, of
     assert nm.listing(traded, seller).expiry == now + 1
 
 
-@pytest.mark.xfail(strict=True, reason="CONTRACT BUG: NoteMarket.list stores uint40(expiry) unchecked; an expiry of "
-                                       "2**40 or more is silently truncated (2**40 becomes 0 = no expiry) while the "
-                                       "Listed event reports the full value")
-def test_list__expiry_beyond_uint40__refused_or_stored_exactly(nm, traded, seller, unit, chain):
-    """An expiry that does not fit the listing's uint40 must be refused, or kept as given. Here 2**40 (year 36812)
-    is stored as 0, i.e. no expiry at all, and 2**40 + 1 as 1: a listing that is expired at once, though its event
-    says otherwise. (A millisecond timestamp, a common client mistake, is > 2**40 and also truncated.)"""
-    expiry = 2**40 + 1
-    try:
-        tx = nm.list(traded, 100 * unit, 0, expiry, sender=seller)
-    except ContractLogicError:  # refusing it is a correct fix too
-        return
-    assert tx.events.filter(nm.Listed)[0].expiry == expiry
-    assert nm.listing(traded, seller).expiry == expiry  # fails: stored as 1
+def test_list__expiry_beyond_uint40__reverts(nm, traded, seller, unit, chain):
+    """An expiry that does not fit the listing's uint40 is refused (it used to be truncated: 2**40 stored as 0, no
+    expiry at all, while the `Listed` event reported the full value). A millisecond timestamp is such a value."""
+    for expiry in (2**40, 2**40 + 1, chain.pending_timestamp * 1000):
+        chain.pending_timestamp = now = chain.pending_timestamp
+        with reverts(nm.MarketInvalidExpiry, expiry=expiry, nowTs=now):
+            nm.list(traded, 100 * unit, 0, expiry, sender=seller)
+    nm.list(traded, 100 * unit, 0, 2**40 - 1, sender=seller)
+    assert nm.listing(traded, seller).expiry == 2**40 - 1
 
 
 def test_list__not_a_factory_loan__reverts(nm, market, seller, unit):
@@ -162,16 +170,17 @@ def test_list__not_a_factory_loan__reverts(nm, market, seller, unit):
             nm.list(fake, 100 * unit, 0, 0, sender=seller)
 
 
-def test_list__seller_not_verified_lender__reverts(nm, traded, stranger, unit):
-    with reverts(nm.MarketNotVerifiedLender, account=stranger):
-        nm.list(traded, 100 * unit, 0, 0, sender=stranger)
-
-
-def test_list__revoked_lender__reverts(nm, market, traded, seller, revoker, unit):
+def test_list__revoked_lender__listing_stands_but_no_purchase(nm, market, traded, seller, buyers, revoker, unit):
+    """A listing is an offer: who may sell is the loan's transfer rule, checked when the notes move. A revoked
+    lender's listing stays, and buying it is refused with the loan's error, nothing moved."""
+    nm.list(traded, 100 * unit, 0, 0, sender=seller)
     market.registry.revokeUser(seller, REASON, sender=revoker)
     assert market.registry.isRevoked(seller)
-    with reverts(nm.MarketNotVerifiedLender, account=seller):
-        nm.list(traded, 100 * unit, 0, 0, sender=seller)
+    nm.list(traded, 200 * unit, 0, 0, sender=seller)  # even relisting: the purchase decides
+    cash(market, buyers[0], 1_000 * unit)
+    with loan_reverts("LoanTransferFromUnverified(address)", seller):
+        nm.buy(traded, seller, 100 * unit, MAX_UINT, 2, sender=buyers[0])
+    assert (traded.balanceOf(seller), market.asset.balanceOf(buyers[0])) == (2_500 * unit, 1_000 * unit)
 
 
 def test_list__more_notes_than_held__reverts(nm, traded, seller, buyers, unit):
@@ -183,52 +192,30 @@ def test_list__more_notes_than_held__reverts(nm, traded, seller, buyers, unit):
     nm.list(traded, 2_500 * unit, 0, 0, sender=seller)  # exactly what it holds
 
 
-def test_list__loan_funding__reverts(nm, create_loan, fund, seller, unit):
-    loan = create_loan()
-    fund(loan, seller, 1_000 * unit)
-    with reverts(nm.MarketLoanNotActive, loan=loan.address, status=Status.FUNDING):
-        nm.list(loan, 100 * unit, 0, 0, sender=seller)
+def test_list__untradable_loan__accepted_as_an_offer_and_purchase_refused(nm, market, create_loan, fund, traded,
+                                                                         seller, buyers, stranger, chain, unit):
+    """Which loans trade is checked at the purchase (and by the SDK before listing): notes of a loan still funding,
+    or defaulted, may be listed, and buying them is refused with the loan's status."""
+    funding = create_loan()
+    fund(funding, seller, 1_000 * unit)
+    funding.approve(nm, MAX_UINT, sender=seller)
+    nm.list(funding, 100 * unit, 0, 0, sender=seller)
+    cash(market, buyers[0], 1_000 * unit)
+    with reverts(nm.MarketLoanNotActive, loan=funding.address, status=Status.FUNDING):
+        nm.buy(funding, seller, 100 * unit, MAX_UINT, 1, sender=buyers[0])
 
-
-def test_list__loan_repaid__reverts(nm, traded, seller, repay, unit):
-    repay(traded, MAX_UINT)
-    assert traded.status() == Status.REPAID and traded.balanceOf(seller) == 2_500 * unit
-    with reverts(nm.MarketLoanNotActive, loan=traded.address, status=Status.REPAID):
-        nm.list(traded, 100 * unit, 0, 0, sender=seller)
-
-
-def test_list__loan_defaulted__reverts(nm, traded, seller, stranger, chain, unit):
+    nm.list(traded, 100 * unit, 0, 0, sender=seller)
     chain.pending_timestamp = traded.position().startTime + PERIOD + 120 * DAY
     traded.handleDefault(sender=stranger)
-    assert traded.status() == Status.DEFAULTED
     with reverts(nm.MarketLoanNotActive, loan=traded.address, status=Status.DEFAULTED):
-        nm.list(traded, 100 * unit, 0, 0, sender=seller)
-
-
-def test_list__past_grace_period__reverts_late(nm, traded, seller, chain, unit):
-    due = traded.nextDueDate()
-    grace_end = due + traded.standing().gracePeriod
-    assert grace_end == due + 15 * DAY
-    chain.pending_timestamp = grace_end + 1
-    with reverts(nm.MarketLoanLate, loan=traded.address, dueDate=due, graceEnd=grace_end):
-        nm.list(traded, 100 * unit, 0, 0, sender=seller)
+        nm.buy(traded, seller, 100 * unit, MAX_UINT, 1, sender=buyers[0])
+    assert market.asset.balanceOf(buyers[0]) == 1_000 * unit
 
 
 def test_list__last_second_of_grace__listed(nm, traded, seller, chain, unit):
     chain.pending_timestamp = traded.nextDueDate() + 15 * DAY
     nm.list(traded, 100 * unit, 0, 0, sender=seller)
     assert nm.listing(traded, seller).notes == 100 * unit
-
-
-def test_list__one_installment_left__reverts(nm, traded, seller, repay, unit):
-    payment = traded.terms().monthlyPayment
-    repay(traded, 10 * payment)
-    assert traded.standing().installmentsLeft == 2
-    nm.list(traded, 100 * unit, 0, 0, sender=seller)  # two left: still a note
-    repay(traded, payment)
-    assert traded.standing().installmentsLeft == 1
-    with reverts(nm.MarketLastInstallment, loan=traded.address):
-        nm.list(traded, 100 * unit, 0, 0, sender=seller)
 
 
 def test_pause__guardian__listing_and_buying_refused_cancel_works(nm, market, traded, seller, buyers, guardian,
@@ -330,13 +317,20 @@ def test_buy__whole_listing__notes_price_and_fee_move(nm, market, traded, seller
     assert (loan.balanceOf(seller), loan.balanceOf(buyer)) == (0, notes)
     assert token.balanceOf(buyer) == 0
     assert token.balanceOf(seller) - seller_before == price - fee
+    # The fee is in the Treasury at once, and booked there as a trading fee by the next sweep (anyone's).
+    assert books(market) == (fees0, reserve0, avail0, tbal0 + fee)
+    assert nm.feesPending() == fee
+    sweep = nm.sweepFees(sender=buyers[1])
     fees1, reserve1, avail1, tbal1 = books(market)
     to_reserve = fee * market.treasury.policy().reserveShareBps // BPS
     assert (fees1 - fees0, reserve1 - reserve0, avail1 - avail0, tbal1 - tbal0) == (fee, to_reserve, fee - to_reserve,
                                                                                     fee)
+    assert sweep.return_value == fee and nm.feesPending() == 0
     # (the event's first field is named `loan`; for a trading fee it holds the note market)
-    assert tx.events.filter(market.treasury.FeeCollected) == [market.treasury.FeeCollected(
+    assert sweep.events.filter(market.treasury.FeeCollected) == [market.treasury.FeeCollected(
         loan=nm.address, feeType=TRADING, amount=fee, toReserve=to_reserve)]
+    with reverts(nm.MarketNoFees):
+        nm.sweepFees(sender=buyers[1])
     assert nm.listing(loan, seller) == (0, premium, 0, 1)  # sold out
     assert_market_holds_nothing(market, loan)
     with reverts(nm.MarketNoListing, loan=loan.address, seller=seller):
@@ -477,12 +471,13 @@ def test_buy__borrower__reverts_even_as_verified_lender(nm, market, traded, sell
 def test_buy__not_verified_lender__reverts(nm, market, traded, seller, buyers, stranger, revoker, unit):
     nm.list(traded, 1_000 * unit, 0, 0, sender=seller)
     cash(market, stranger, 2_000 * unit)
-    with reverts(nm.MarketNotVerifiedLender, account=stranger):
+    with loan_reverts("LoanTransferToUnverified(address)", stranger):
         nm.buy(traded, seller, 100 * unit, MAX_UINT, 1, sender=stranger)
     cash(market, buyers[0], 2_000 * unit)
     market.registry.revokeUser(buyers[0], REASON, sender=revoker)
-    with reverts(nm.MarketNotVerifiedLender, account=buyers[0]):
+    with loan_reverts("LoanTransferToUnverified(address)", buyers[0]):
         nm.buy(traded, seller, 100 * unit, MAX_UINT, 1, sender=buyers[0])
+    assert market.asset.balanceOf(buyers[0]) == 2_000 * unit and traded.balanceOf(seller) == 2_500 * unit
 
 
 def test_buy__own_listing__reverts(nm, market, traded, seller, unit):
@@ -640,12 +635,18 @@ def test_property__random_premium_fee_and_partial_buys__exact_split_and_conserva
                 assert before[1] - token.balanceOf(buyer) == price
                 fees1, reserve1, avail1, tbal1 = books(market)
                 fees0, reserve0, avail0, tbal0 = before[2]
-                assert (fees1 - fees0, tbal1 - tbal0, (reserve1 - reserve0) + (avail1 - avail0)) == (fee, fee, fee)
+                # the fee is in the Treasury at once; booked by the sweep below
+                assert (fees1 - fees0, tbal1 - tbal0, (reserve1 - reserve0) + (avail1 - avail0)) == (0, fee, 0)
                 assert loan.balanceOf(buyer) - before[3] == notes
                 left -= notes
                 paid_fees += fee
+                assert nm.feesPending() == paid_fees
                 assert nm.listing(loan, seller).notes == left
                 assert_market_holds_nothing(market, loan)
+            booked = market.treasury.feesCollected(TRADING)
+            if paid_fees:
+                nm.sweepFees(sender=admin)
+            assert market.treasury.feesCollected(TRADING) - booked == paid_fees and nm.feesPending() == 0
             # Notes are conserved: the loan's supply, and the holders' sum.
             assert loan.totalSupply() == supply
             assert sum(loan.balanceOf(h) for h in [seller, lenders[1], *buyers]) == supply

@@ -19,7 +19,8 @@ interface IAutopay {
         NothingDue,
         AboveCap,
         InsufficientBalance,
-        InsufficientAllowance
+        InsufficientAllowance,
+        Paused
     }
 
     error AutopayZeroAddress();
