@@ -16,6 +16,7 @@ from typing import Any, Generic
 
 from eth_utils import to_canonical_address, to_checksum_address
 
+from disfruta.api.autopay import AutopayAPI, AutopayLog
 from disfruta.api.loans import FACTORY, LOAN, LoansAPI
 from disfruta.api.pool import POOL, PoolAPI
 from disfruta.api.session import BaseSession, R
@@ -169,10 +170,11 @@ class LendersAPI(Generic[R]):
 
 
 class BorrowersAPI(Generic[R]):
-    """``client.borrowers``: a borrower's loans, limit, exposure and what is due next."""
-    def __init__(self, session: BaseSession[R], loans: LoansAPI[R]) -> None:
+    """``client.borrowers``: a borrower's loans, limit, exposure, what is due next and each loan's autopay."""
+    def __init__(self, session: BaseSession[R], loans: LoansAPI[R], autopay: AutopayAPI[R]) -> None:
         self._s: BaseSession[R] = session
         self._loans: LoansAPI[R] = loans
+        self._autopay: AutopayAPI[R] = autopay
 
     def loans(self, borrower: str, block: BlockId = "latest") -> list[LoanInfo]:
         """Every loan ``borrower`` applied for, oldest first (from the factory's events; one more round trip)."""
@@ -182,8 +184,11 @@ class BorrowersAPI(Generic[R]):
         ids = [int(e.args["loanId"]) for e in created]
         return self._loans.many(ids, block) if ids else []
 
-    def dashboard(self, borrower: str, block: BlockId = "latest") -> BorrowerDashboard:
-        """Grade, limit, exposure, loans and what is due next."""
+    def dashboard(self, borrower: str, block: BlockId = "latest", *,
+                  autopay_log: AutopayLog | None = None) -> BorrowerDashboard:
+        """Grade, limit, exposure, loans, what is due next, and the autopay of every open loan (enrolled, cap, the
+        next collection window, whether it would be collected now; with the keeper's ``autopay_log``, its last
+        failed collection): one more round trip for the autopay, none on a deployment without Autopay."""
         borrower = to_checksum_address(borrower)
         credit, exposure = self._s.core.read([
             Call(self._s.core.address("UserRegistry"), REGISTRY.function("creditOf"), (borrower,)),
@@ -193,12 +198,15 @@ class BorrowersAPI(Generic[R]):
         live = [x for x in mine if x.status == LoanStatus.ACTIVE]
         upcoming = [x for x in live if x.next_due_date]
         nxt = min(upcoming, key=lambda x: x.next_due_date) if upcoming else None
+        open_ = [x for x in mine if x.status <= LoanStatus.ACTIVE]
+        autopay = {s.loan_id: s for s in self._autopay.statuses([x.address for x in open_], autopay_log, block)} \
+            if open_ and self._autopay.available else {}
         return BorrowerDashboard(
             borrower=borrower, grade=Grade(grade) if grade else None, borrow_limit=limit, exposure=int(exposure),
             available_credit=max(0, limit - int(exposure)), loans=mine,
             total_outstanding=sum(x.principal_outstanding for x in live),
             next_payment_due=(nxt.amount_due or min(nxt.monthly_payment, nxt.payoff_amount)) if nxt else 0,
-            next_due_date=nxt.next_due_date if nxt else 0,
+            next_due_date=nxt.next_due_date if nxt else 0, autopay=autopay,
         )
 
 
