@@ -153,6 +153,20 @@ def test_trades__by_loan_and_by_account__seller_or_buyer(client, as_, loan, lend
     assert client.market.trades(account=buyer.address) == trades[:2]
 
 
+def test_portfolio__after_a_sale__proceeds_and_price_are_cash_flows(client, as_, loan, lenders, buyer, borrower, unit,
+                                                                     warp):
+    warp(loan.nextDueDate())
+    as_(borrower).loans.repay_installment(1)
+    as_(lenders[0]).market.list(1, 250 * unit, -300)
+    as_(buyer).market.buy(1, lenders[0].address, 250 * unit)
+    seller = client.lenders.portfolio(lenders[0].address)
+    # Without the sale's proceeds a month's XIRR would read as half the money lost (about −100 % a year).
+    assert seller.xirr is not None and -0.5 < seller.xirr < 0.5
+    bought = client.lenders.portfolio(buyer.address)
+    assert [r.loan_id for r in bought.loans] == [1] and bought.loans[0].notes == 250 * unit
+    assert bought.xirr is not None  # the price paid is its outflow
+
+
 def test_buy__cancelled_listing__market_no_listing_decoded(client, as_, loan, lenders, buyer, unit):
     as_(lenders[0]).market.list(1, 100 * unit, -100)
     as_(lenders[0]).market.cancel(1)

@@ -21,6 +21,7 @@ from disfruta.api.loans import FACTORY, LOAN, LoansAPI
 from disfruta.api.pool import POOL, PoolAPI
 from disfruta.api.session import BaseSession, R
 from disfruta.codec import codec_for
+from disfruta.core import Core
 from disfruta.grades import Grade
 from disfruta.models import BorrowerDashboard, Event, LoanInfo, LoanStatus, Portfolio, PortfolioLoan
 from disfruta.multicall import BlockId, Call, block_param
@@ -50,6 +51,11 @@ class LendersAPI(Generic[R]):
         for names, more in queries:
             topics: list[Any] = [core.topics_of(names), *more]
             filters.append({"fromBlock": start, "toBlock": hex(to_block), "topics": topics})
+        market = _market(core)
+        if market is not None:  # note sales, as the seller (topic 2) and as the buyer (topic 3): cash flows
+            sold = core.topics_of(["NotesSold"])
+            filters += [{"address": market, "fromBlock": start, "toBlock": hex(to_block), "topics": t}
+                        for t in ([sold, None, me], [sold, None, None, me])]
         logs = [log for answer in core.fetch_logs(filters) for log in answer]
         seen: set[tuple[str, int]] = set()
         unique = []
@@ -74,7 +80,7 @@ class LendersAPI(Generic[R]):
             events, loans = activity.events, activity.loans
         else:
             events = self._events(lender, head.number)
-            candidates = sorted({e.address for e in events if e.address not in (self._pool.address,)})
+            candidates = sorted({e.address for e in events if e.address not in (self._pool.address, _market(core))})
             # One call: which candidates are loans of this market, and for those, the row, notes and claimable.
             loans = self._known_loans(candidates, head.number)
         infos = self._loans.many(loans, head.number) if loans else []
@@ -83,12 +89,17 @@ class LendersAPI(Generic[R]):
                                                          Call(a, LOAN.function("recovery")))],
                              head.number) if loans else []
         mine = [e for e in events if e.address in loans]
+        # Note-market sales move money outside the loan: the seller's proceeds and the buyer's price are cash flows
+        # of the XIRR (the chain's events; the index has no table of them yet).
+        market = _market(core)
+        sales = [e for e in events if e.name == "NotesSold" and e.address == market and e.args["loan"] in loans]
         if activity is not None:
             history, times = activity.history, activity.times
         else:
             history = core.get_logs(names=["FundsWithdrawn", "RepaymentMade", "RecoveryShared"], address=loans,
                                     to_block=head.number) if loans else []
-            times = core.block_timestamps([e.block for e in mine + history]) if mine or history else {}
+            blocks = [e.block for e in mine + history + sales]
+            times = core.block_timestamps(blocks) if blocks else {}
 
         flows: list[tuple[int, int]] = []  # (timestamp, amount) from the lender's point of view
         invested: dict[str, int] = defaultdict(int)
@@ -101,6 +112,11 @@ class LendersAPI(Generic[R]):
             elif e.name in ("Claimed", "Refunded") and a["lender"] == lender:
                 received[e.address] += a["amount"]
                 flows.append((times[e.block], a["amount"]))
+        for e in sales:
+            if e.args["seller"] == lender:
+                flows.append((times[e.block], e.args["price"] - e.args["fee"]))
+            if e.args["buyer"] == lender:
+                flows.append((times[e.block], -e.args["price"]))
         outstanding_history: dict[str, list[tuple[int, int]]] = defaultdict(list)
         recovered: dict[str, int] = defaultdict(int)  # the noteholders' part of each loan's recoveries
         for e in history:
@@ -208,6 +224,11 @@ class BorrowersAPI(Generic[R]):
             next_payment_due=(nxt.amount_due or min(nxt.monthly_payment, nxt.payoff_amount)) if nxt else 0,
             next_due_date=nxt.next_due_date if nxt else 0, autopay=autopay,
         )
+
+
+def _market(core: Core) -> str | None:
+    """The note market's address, if the deployment has one."""
+    return core.address("NoteMarket") if "NoteMarket" in core.deployment.contracts else None
 
 
 def _pro_rata(amount: int, notes: int, principal: int) -> int:
