@@ -129,6 +129,18 @@ def test_listings__by_loan_and_by_seller__only_live_ones(client, as_, loan, acti
     assert client.market.listings(loan_id=2, seller=lenders[1].address) == []
 
 
+def test_batch__approve_max__notes_and_token_allowances_tracked_apart(chain, deployment, as_, loan, lenders, market,
+                                                                      unit):
+    as_(lenders[1]).market.list(1, 100 * unit, -100)
+    market.asset.mint(lenders[0], 200 * unit, sender=lenders[0])
+    bot = Disfruta.from_web3(chain.provider.web3, deployment, account=lenders[0].address, approve_max=True)
+    with bot.batch() as batch:
+        batch.market.list(1, 50 * unit, -200)  # approves the market on loan #1's notes, for good
+        batch.market.buy(1, lenders[1].address, 100 * unit)  # the token's allowance is another one: approved too
+    assert [p.call.function.name for p in batch.report.transactions] == ["approve", "list", "approve", "buy"]
+    assert batch.report.ok and loan.balanceOf(lenders[0]) == 600 * unit
+
+
 def test_listing__seller_moved_the_notes__available_shows_what_can_be_bought(client, as_, loan, lenders, unit):
     as_(lenders[0]).market.list(1, 400 * unit, -100)
     as_(lenders[0]).loans.transfer_notes(1, lenders[1].address, 300 * unit)

@@ -158,12 +158,12 @@ class AutopayAPI(Generic[R]):
             standing, terms, current = values[1 + 3 * n:4 + 3 * n]
             needed += (cap if a == address else int(current)) * _installments_left(
                 decode_struct(LoanStanding, standing), decode_struct(LoanTerms, terms))
-        allowance = self._s.approved.get((me, autopay), int(values[0])) if self._s.tracks_allowances \
-            else int(values[0])
+        key = (self._token.address, me, autopay)
+        allowance = self._s.approved.get(key, int(values[0])) if self._s.tracks_allowances else int(values[0])
         if allowance < needed:
             self._token.approve(autopay, MAX_UINT if self._s.approve_max else needed)
             if self._s.tracks_allowances:
-                self._s.approved[(me, autopay)] = MAX_UINT if self._s.approve_max else needed
+                self._s.approved[key] = MAX_UINT if self._s.approve_max else needed
         return receipt
 
     def cancel(self, loan: Loan) -> R:
