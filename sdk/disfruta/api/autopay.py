@@ -109,9 +109,13 @@ class AutopayLog:
         body = {"failures": [{**asdict(f), "refusal": int(f.refusal)} for f in entries.values()]}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
-        with os.fdopen(fd, "w") as out:
-            json.dump(body, out, indent=2)
-        os.replace(tmp, self.path)
+        try:
+            with os.fdopen(fd, "w") as out:
+                json.dump(body, out, indent=2)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 class AutopayAPI(Generic[R]):
