@@ -13,8 +13,13 @@
 True
 
 Sub-APIs: ``loans`` (marketplace, one loan, schedule, every loan action), ``pool`` (cash account, auto-invest),
-``registry`` (users, attestations, the admin path), ``treasury``, ``token``, ``lenders`` (portfolio),
-``borrowers`` (dashboard), ``events`` (history, subscriptions). Amounts are integers in the token's smallest unit.
+``market`` (the secondary market for notes), ``autopay`` (borrowers' direct debit), ``registry`` (users,
+attestations, the admin path), ``treasury``, ``token``, ``lenders`` (portfolio), ``borrowers`` (dashboard),
+``events`` (history, subscriptions). Amounts are integers in the token's smallest unit.
+
+>>> seller.market.list(loan_id, notes=client.to_units(500), premium_bps=-300)   # a 3 % discount   # doctest: +SKIP
+>>> buyer.market.buy(loan_id, seller.address, client.to_units(200))              # part of it       # doctest: +SKIP
+>>> borrower.autopay.enrol(loan_id, cap=client.to_units(120))                                      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from disfruta.api.accounts import BorrowersAPI, LendersAPI
+from disfruta.api.autopay import AutopayAPI
 from disfruta.api.events import EventsAPI
 from disfruta.api.loans import LoansAPI
+from disfruta.api.market import MarketAPI
 from disfruta.api.pool import PoolAPI
 from disfruta.api.registry import RegistryAPI
 from disfruta.api.session import BaseSession, PipelineSession, R, Session, Signer
@@ -57,8 +64,10 @@ class _Modules(Generic[R]):
         self.pool: PoolAPI[R] = PoolAPI(session, self.token, self.loans)
         self.registry: RegistryAPI[R] = RegistryAPI(session)
         self.treasury: TreasuryAPI[R] = TreasuryAPI(session, self.token)
+        self.market: MarketAPI[R] = MarketAPI(session, self.token, self.loans)
+        self.autopay: AutopayAPI[R] = AutopayAPI(session, self.token, self.loans)
         self.lenders: LendersAPI[R] = LendersAPI(session, self.loans, self.pool)
-        self.borrowers: BorrowersAPI[R] = BorrowersAPI(session, self.loans)
+        self.borrowers: BorrowersAPI[R] = BorrowersAPI(session, self.loans, self.autopay)
         self.events = EventsAPI(session.core)
 
     @property

@@ -23,7 +23,8 @@ from disfruta.rpc import Request, Rpc, RpcError
 from disfruta.tx import PendingTransaction, Sender, TxCall
 
 # Every contract whose events the SDK decodes (the notes of each loan are an ERC-20, so Transfer comes from there).
-EVENT_SOURCES = ("LoanFactory", "Loan", "LendingPool", "UserRegistry", "Treasury", "IERC20Metadata")
+EVENT_SOURCES = ("LoanFactory", "Loan", "LendingPool", "UserRegistry", "Treasury", "NoteMarket", "Autopay",
+                 "IERC20Metadata")
 
 
 class Core:

@@ -8,8 +8,10 @@
    on chain. Lenders do the same and set different auto-invest criteria in the lending pool.
 4. Borrowers apply; the underwriter approves; the keeper matches the loans to the lenders' criteria; a manual lender
    tops up; borrowers draw the money.
-5. A year of monthly repayments with time travel: most on time, one early with a prepayment, one late (late fee),
-   one stops paying and is declared in default at 120 days, covered by the reserve. Lenders claim along the way.
+5. A year of monthly repayments with time travel: one borrower on autopay (the keeper collects each installment in
+   the days before its due date), one on time by hand, one early with a prepayment, one late (late fee), one stops
+   paying and is declared in default at 120 days, covered by the reserve. Lenders claim along the way. In month 2 a
+   lender sells notes at a discount on the note market to another lender (price, seller fee, buyer's yield).
 6. Tables: loans, each lender's portfolio with its XIRR, the treasury and reserve, gas per operation.
 """
 
@@ -30,7 +32,7 @@ from rich.progress import Progress
 from disfruta.client import Disfruta
 from disfruta.deployment import Deployment
 from disfruta.grades import Grade
-from disfruta.models import AutoInvestCriteria, LoanStatus
+from disfruta.models import AutoInvestCriteria, LoanStatus, fmt_datetime, fmt_time
 from disfruta.oracle_client import OracleClient
 from disfruta.oracle_process import OracleProcess
 from disfruta.render import console, gas_table, loans_table, portfolios_summary, treasury_table
@@ -45,8 +47,11 @@ LENDERS = [
     ("Balanced", AutoInvestCriteria(min_grade=Grade.A1, max_grade=Grade.C5), 8_000),
     ("Yield", AutoInvestCriteria(min_grade=Grade.B1, max_grade=Grade.E5, min_rate_bps=1_200), 8_000),
 ]
-# How each borrower behaves, in order of the applicants picked: on time, early with a prepayment, late, default.
-BEHAVIOUR = ["on_time", "early", "late", "default", "on_time"]
+# How each borrower behaves, in order of the applicants picked: on autopay, early with a prepayment, late, default,
+# on time by hand.
+BEHAVIOUR = ["autopay", "early", "late", "default", "on_time"]
+# An autopay borrower's cap per collection: the installment and a tenth (room for nothing more than is due).
+AUTOPAY_MARGIN = 10
 
 
 @dataclass
@@ -82,7 +87,8 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
         path = Path(tempfile.mkdtemp(prefix="disfruta-demo-")) / "local.json"
         deployed.record.save(path)
         deployment = Deployment.from_file(path)
-        for name in ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "Timelock", "Safe", "asset"):
+        for name in ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "NoteMarket", "Autopay", "Timelock",
+                     "Safe", "asset"):
             console.print(f"  {name:<14} {deployment.address(name)}")
         console.print(f"  every admin role: the timelock (48 h); guardian and proposer: the Safe (2 of 3); "
                       f"deployment file {path}")
@@ -145,6 +151,13 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
                     client.as_account(manual).loans.fund(b.loan_id, info.goal - info.funded)
                 client.as_account(b.wallet).loans.draw(b.loan_id)
                 mint.mint(b.wallet.address, info.goal, sender=deployer)  # the borrower's future income
+            for b in _with(approved, "autopay"):
+                payment = client.loans.get(b.loan_id).monthly_payment
+                client.as_account(b.wallet).autopay.enrol(b.loan_id, payment + payment // AUTOPAY_MARGIN)
+                status = client.autopay.status(b.loan_id)
+                console.print(f"  {b.name} puts loan #{b.loan_id} on autopay: at most {client.from_units(status.cap):,.2f} "
+                              f"a collection, which the keeper may collect from "
+                              f"{(status.next_due_date - status.window_opens) // DAY} days before each due date")
             loans_table(client, list(client.loans.iterate()), "Loans after drawdown")
 
             console.rule(f"[bold]5. {months} months of repayments")
@@ -238,10 +251,13 @@ def _purpose(applicant: dict[str, Any]) -> int:
 
 def _run_months(client: Disfruta, chain: Any, borrowers: list[Borrower], lenders: list[Any], manual: LocalAccount,
                 keeper: Any, months: int) -> None:
-    """Each month: the early payer pays ten days before the due date; the others on the due date, except the late
-    payer (misses months 3 and 4, catches up with late fees in month 5) and the defaulter (stops after month 2,
-    declared in default by the keeper at 120 days past due). The keeper runs monthly; lenders claim quarterly."""
+    """Each month: the early payer pays ten days before the due date; the keeper collects the autopay borrower's
+    installment the day before; the others pay on the due date, except the late payer (misses months 3 and 4,
+    catches up with late fees in month 5) and the defaulter (stops after month 2, declared in default by the keeper
+    at 120 days past due). The keeper runs twice a month (the day before the due dates and the hour after); lenders
+    claim quarterly; in month 2 a lender sells notes on the note market."""
     start = max(client.loans.get(b.loan_id).start_time for b in borrowers)
+    autopay: list[tuple[int, int, int, int, int]] = []  # (month, loan id, due date, collected at, amount)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("months", total=months)
         for month in range(1, months + 1):
@@ -253,6 +269,15 @@ def _run_months(client: Disfruta, chain: Any, borrowers: list[Borrower], lenders
                 if month == 4:
                     info = client.loans.get(b.loan_id)
                     me.loans.repay(b.loan_id, min(info.payoff_amount, info.principal // 4))  # a prepayment, no penalty
+            chain.mine(timestamp=due - DAY)  # inside the autopay window (it opens three days before)
+            owed = {b.loan_id: client.loans.get(b.loan_id).next_due_date for b in _active(client, borrowers,
+                                                                                          "autopay")}
+            report = keeper.run_once()
+            now = client.core.head().timestamp
+            autopay += [(month, loan_id, owed[loan_id], now, amount) for loan_id, amount in report.collected.items()
+                        if loan_id in owed]
+            for f in report.autopay_failures:
+                console.print(f"  autopay of loan #{f.loan_id} not collected: {f.reason}")
             chain.mine(timestamp=due + 3_600)
             for b in _active(client, borrowers, "on_time", "late", "default"):
                 if (b.behaviour == "default" and month > 2) or (b.behaviour == "late" and month in (3, 4)):
@@ -261,10 +286,56 @@ def _run_months(client: Disfruta, chain: Any, borrowers: list[Borrower], lenders
                 if due:
                     client.as_account(b.wallet).loans.repay(b.loan_id, due)
             keeper.run_once()
+            if month == 2:
+                _sell_notes(client, borrowers, lenders, manual)
             if month % 3 == 0:
                 _claim_all(client, borrowers, lenders, manual)
             progress.advance(task)
         _claim_all(client, borrowers, lenders, manual)
+    _print_autopay(client, borrowers, autopay)
+
+
+def _sell_notes(client: Disfruta, borrowers: list[Borrower], lenders: list[Any], manual: LocalAccount) -> None:
+    """The lender holding the most notes of the autopay borrower's loan (current, so tradable) lists half of them at
+    a 2 % discount; the manual lender buys them at the quote."""
+    loan = next((b for b in _active(client, borrowers, "autopay", "on_time")), None)
+    if loan is None:
+        return
+    held = [(client.loans.notes(loan.loan_id, w.address), name, w) for name, w, _c, _cash in lenders]
+    notes, name, seller = max(held, key=lambda x: x[0])
+    if not notes:
+        return
+    notes //= 2
+    client.as_account(seller).market.list(loan.loan_id, notes, -200)
+    quote = client.market.quote(loan.loan_id, seller.address, notes)
+    price = client.as_account(manual).market.buy(loan.loan_id, seller.address, notes).return_value
+    console.print(f"  note market: {name} sells {client.from_units(notes):,.2f} notes of loan #{loan.loan_id} at a 2 % "
+                  f"discount to Manual for {client.from_units(price):,.2f} (seller fee "
+                  f"{client.from_units(quote.fee):,.2f} to the Treasury; the buyer's yield at that price "
+                  f"{quote.annual_yield * 100:.2f} % a year)")
+
+
+def _print_autopay(client: Disfruta, borrowers: list[Borrower], rows: list[tuple[int, int, int, int, int]]) -> None:
+    from rich.table import Table
+
+    for b in _with(borrowers, "autopay"):
+        mine = [r for r in rows if r[1] == b.loan_id]
+        t = Table(title=f"Autopay: {b.name}'s loan #{b.loan_id}, collected by the keeper")
+        for col in ("month", "due", "collected", "amount", "days late"):
+            t.add_column(col, justify="right")
+        for month, _loan_id, due, at, amount in mine:
+            t.add_row(str(month), fmt_time(due), fmt_datetime(at), f"{client.from_units(amount):,.2f}",
+                      str(max(0, (at - due) // DAY)))
+        console.print(t)
+        info = client.loans.get(b.loan_id)
+        late_fees = sum(e.args["lateFees"] for e in client.events.get(["RepaymentMade"], address=info.address))
+        early = sum(1 for r in mine if r[3] <= r[2])
+        console.print(f"  {early} of {len(mine)} installments collected before their due dates, none late (late fees "
+                      f"paid: {client.from_units(late_fees):,.2f}); the loan is {info.status.name.lower()}")
+
+
+def _with(borrowers: list[Borrower], *behaviours: str) -> list[Borrower]:
+    return [b for b in borrowers if b.behaviour in behaviours and b.loan_id is not None]
 
 
 def _active(client: Disfruta, borrowers: list[Borrower], *behaviours: str) -> list[Borrower]:

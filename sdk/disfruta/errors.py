@@ -101,6 +101,14 @@ class TreasuryError(ContractError):
     """Errors of `Treasury`."""
 
 
+class MarketError(ContractError):
+    """Errors of `NoteMarket` (the secondary market for notes)."""
+
+
+class AutopayError(ContractError):
+    """Errors of `Autopay` (borrowers' direct debit)."""
+
+
 class InterestMathError(ContractError):
     """Errors of the interest math (bad terms)."""
 
@@ -119,6 +127,8 @@ _FAMILIES: tuple[tuple[str, type[ContractError]], ...] = (
     ("UserRegistry", RegistryError),
     ("Pool", PoolError),
     ("Treasury", TreasuryError),
+    ("Market", MarketError),
+    ("Autopay", AutopayError),
     ("InterestMath", InterestMathError),
     ("InterestCalculator", InterestMathError),
     ("Timelock", TimelockError),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
+from decimal import Decimal
 from enum import IntEnum
-from typing import Any, Generic, Iterator, NamedTuple, TypeVar
+from typing import Any, Callable, Generic, Iterator, NamedTuple, TypeVar
 
 from disfruta.codec import decode_struct
 from disfruta.deployment import Deployment  # noqa: F401  (re-exported: the one deployment model)
@@ -280,6 +281,31 @@ class Recovery:
 
 
 @dataclass(frozen=True)
+class LoanStanding:
+    """``ILoan.Standing``: what the note market and autopay read of a loan in one call (next due date and installments
+    left are 0 unless active)."""
+
+    status: LoanStatus
+    borrower: str
+    principal_outstanding: int
+    notes: int
+    next_due_date: int
+    installments_left: int
+    grace_period: int
+
+
+@dataclass(frozen=True)
+class ListingState:
+    """``INoteMarket.Listing``: a seller's listing on one loan as stored (``notes`` = 0: none, cancelled or sold
+    out); ``premium_bps`` is signed (−500 = a 5 % discount to the notes' outstanding principal)."""
+
+    notes: int
+    premium_bps: int
+    expiry: int
+    version: int
+
+
+@dataclass(frozen=True)
 class UserView:
     """``IUserRegistry.UserView``."""
 
@@ -347,6 +373,8 @@ class BorrowerDashboard:
     total_outstanding: int
     next_payment_due: int
     next_due_date: int
+    # Loan id → its autopay (every open loan: pending to active), empty on a deployment without Autopay.
+    autopay: dict[int, AutopayStatus] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -360,6 +388,193 @@ class TreasuryInfo:
     default_cover_bps: int
     surplus_swept: int = 0  # closed loans' unaccounted surplus swept by governance
     reserve_recovered: int = 0  # defaulted loans' recoveries paid back to the reserve (subrogation)
+
+
+# ------------------------------------------------------------------------------------ note market (#16)
+
+WAD = 10**18
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What buying ``notes`` of a listing costs now (``NoteMarket.quote``): the ``price`` the buyer pays, the seller
+    ``fee`` within it (to the Treasury), and the buyer's yield to maturity at that price if the borrower pays as
+    scheduled (annual, ``yield_wad`` 1e18 = 100 %)."""
+
+    notes: int
+    price: int
+    fee: int
+    yield_wad: int
+
+    @property
+    def seller_receives(self) -> int:
+        return self.price - self.fee
+
+    @property
+    def annual_yield(self) -> float:
+        """The yield as a fraction (0.11 = 11 % a year)."""
+        return self.yield_wad / WAD
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A live listing of a loan's notes with what it costs now.
+
+    ``notes`` is what the seller listed (what is left of it after partial sales); ``available`` what can be bought
+    now (no more than the seller still holds and has approved the market for); ``quote`` the price of all ``notes``
+    now (``None`` when the market can't quote it: e.g. the loan is no longer active)."""
+
+    loan_id: int
+    loan: str
+    seller: str
+    notes: int
+    premium_bps: int
+    expiry: int  # 0: no expiry
+    version: int
+    available: int
+    quote: Quote | None
+
+    @property
+    def price(self) -> int:
+        return self.quote.price if self.quote is not None else 0
+
+    def expired(self, now: int) -> bool:
+        return self.expiry != 0 and now > self.expiry
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One purchase on the note market (a ``NotesSold`` event): ``price`` paid by the buyer, ``fee`` of it to the
+    Treasury, the rest to the seller."""
+
+    loan_id: int
+    loan: str
+    seller: str
+    buyer: str
+    notes: int
+    price: int
+    fee: int
+    version: int
+    block: int
+    tx_hash: str
+    timestamp: int
+
+
+# ------------------------------------------------------------------------------------ autopay (#16)
+
+
+class Refusal(IntEnum):
+    """``IAutopay.Refusal``: why a collection can't happen now."""
+
+    NOT_ENROLLED = 0
+    LOAN_NOT_ACTIVE = 1
+    BORROWER_REVOKED = 2
+    TOO_EARLY = 3
+    TOO_LATE = 4
+    NOTHING_DUE = 5
+    ABOVE_CAP = 6
+    INSUFFICIENT_BALANCE = 7
+    INSUFFICIENT_ALLOWANCE = 8
+
+    @property
+    def is_failure(self) -> bool:
+        """Whether the refusal is a failed collection (the borrower must act: top up, approve, raise the cap, pay
+        by hand) rather than nothing to do yet."""
+        return self in _FAILURES
+
+    def describe(self, detail: int, *, cap: int = 0, decimals: int = 0) -> str:
+        """The refusal in words, with the figure behind it (``detail``, as ``preview`` reports it)."""
+        def tokens(units: int) -> str:
+            return f"{Decimal(units).scaleb(-decimals):,.2f}" if decimals else f"{units} token units"
+
+        words: dict[Refusal, Callable[[], str]] = {
+            Refusal.NOT_ENROLLED: lambda: "the loan is not enrolled in autopay",
+            Refusal.LOAN_NOT_ACTIVE: lambda: f"the loan is {_status_name(detail)}, not active",
+            Refusal.BORROWER_REVOKED: lambda: "the borrower's verification is revoked",
+            Refusal.TOO_EARLY: lambda: f"the collection window opens {fmt_datetime(detail)}",
+            Refusal.TOO_LATE: lambda: f"the collection window closed {fmt_datetime(detail)} (past the grace "
+                                      "period): pay by hand",
+            Refusal.NOTHING_DUE: lambda: "nothing is due",
+            Refusal.ABOVE_CAP: lambda: f"{tokens(detail)} is due, above the cap of {tokens(cap)}",
+            Refusal.INSUFFICIENT_BALANCE: lambda: f"the borrower's balance is below the {tokens(detail)} due",
+            Refusal.INSUFFICIENT_ALLOWANCE: lambda: f"the borrower's allowance to Autopay is below the "
+                                                    f"{tokens(detail)} due",
+        }
+        return words[self]()
+
+
+_FAILURES = frozenset({Refusal.BORROWER_REVOKED, Refusal.TOO_LATE, Refusal.ABOVE_CAP, Refusal.INSUFFICIENT_BALANCE,
+                       Refusal.INSUFFICIENT_ALLOWANCE})
+
+
+def _status_name(value: int) -> str:
+    try:
+        return LoanStatus(value).name.lower()
+    except ValueError:
+        return f"in status {value}"
+
+
+@dataclass(frozen=True)
+class AutopayPreview:
+    """``Autopay.preview(loan)``: whether ``collect`` would succeed now; ``amount`` what it would pull when it would,
+    else ``refusal`` and ``detail`` (the figure behind it: when the window opens or closed, the amount due …);
+    ``due_date`` the installment's (0 unless active); ``cap`` the enrolment's (0: not enrolled)."""
+
+    loan_id: int
+    loan: str
+    cap: int
+    collectable: bool
+    refusal: Refusal | None
+    detail: int
+    due_date: int
+
+    @property
+    def amount(self) -> int:
+        return self.detail if self.collectable else 0
+
+    def reason(self, decimals: int = 0) -> str | None:
+        """The refusal in words (amounts in whole tokens given the token's ``decimals``); ``None`` if collectable."""
+        return None if self.refusal is None else self.refusal.describe(self.detail, cap=self.cap, decimals=decimals)
+
+
+@dataclass(frozen=True)
+class AutopayFailure:
+    """A collection the keeper could not make: of ``loan_id``'s installment due ``due_date``, at ``at`` (unix
+    seconds), for ``refusal`` (``reason`` in words)."""
+
+    loan_id: int
+    loan: str
+    refusal: Refusal
+    reason: str
+    detail: int
+    due_date: int
+    at: int
+
+
+@dataclass(frozen=True)
+class AutopayStatus:
+    """A loan's autopay: enrolled with ``cap`` (0: not enrolled), the next installment's due date and its collection
+    window (``window_opens`` … ``window_closes``, 0 unless active), whether a collection would succeed now
+    (``collectable`` and ``amount``, else ``refusal`` and ``reason`` in words) and the keeper's last failed attempt,
+    when the keeper's record was given."""
+
+    loan_id: int
+    loan: str
+    borrower: str
+    enrolled: bool
+    cap: int
+    next_due_date: int
+    window_opens: int
+    window_closes: int
+    collectable: bool
+    amount: int
+    refusal: Refusal | None
+    reason: str | None
+    last_failure: AutopayFailure | None = None
+
+
+def fmt_datetime(ts: int) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if ts else "-"
 
 
 def fmt_time(ts: int) -> str:

@@ -10,12 +10,16 @@ from rich.table import Table
 from disfruta.models import (
     PURPOSES,
     AutoInvestCriteria,
+    AutopayStatus,
     BorrowerDashboard,
     Installment,
+    Listing,
     LoanInfo,
     Portfolio,
+    Trade,
     TreasuryInfo,
     UserInfo,
+    fmt_datetime,
     fmt_time,
 )
 
@@ -137,6 +141,43 @@ def dashboard(client: Disfruta, d: BorrowerDashboard) -> None:
     console.print(f"outstanding {money(client, d.total_outstanding)}; next payment "
                   + (f"{money(client, d.next_payment_due)} due {fmt_time(d.next_due_date)}" if d.next_due_date
                      else "none"))
+    for s in d.autopay.values():
+        if s.enrolled:
+            console.print(f"autopay #{s.loan_id}: {autopay_line(client, s)}")
+
+
+def autopay_line(client: Disfruta, s: AutopayStatus) -> str:
+    """One loan's autopay in a sentence: cap, window, now, last failure."""
+    if not s.enrolled:
+        return "not enrolled"
+    window = (f"; next collection {fmt_datetime(s.window_opens)} … {fmt_datetime(s.window_closes)} for the "
+              f"installment due {fmt_time(s.next_due_date)}" if s.next_due_date else "")
+    now = f"collectable now: {money(client, s.amount)}" if s.collectable else f"now: {s.reason}"
+    failure = (f"; last failed {fmt_datetime(s.last_failure.at)}: {s.last_failure.reason}" if s.last_failure
+               else "")
+    return f"cap {money(client, s.cap)}{window}; {now}{failure}"
+
+
+def listings_table(client: Disfruta, rows: list[Listing], title: str = "Notes for sale") -> None:
+    t = Table(title=title)
+    for col in ("loan", "seller", "notes", "available", "premium", "price now", "fee", "yield", "expires"):
+        t.add_column(col, justify="left" if col == "seller" else "right")
+    for x in rows:
+        q = x.quote
+        t.add_row(f"#{x.loan_id}", x.seller, money(client, x.notes), money(client, x.available),
+                  f"{x.premium_bps / 100:+.2f} %", money(client, q.price) if q else "-",
+                  money(client, q.fee) if q else "-", pct(q.annual_yield) if q else "-", fmt_datetime(x.expiry))
+    console.print(t)
+
+
+def trades_table(client: Disfruta, rows: list[Trade], title: str = "Note trades") -> None:
+    t = Table(title=title)
+    for col in ("time", "loan", "seller", "buyer", "notes", "price", "fee"):
+        t.add_column(col, justify="left" if col in ("seller", "buyer", "time") else "right")
+    for x in rows:
+        t.add_row(fmt_datetime(x.timestamp), f"#{x.loan_id}", x.seller, x.buyer, money(client, x.notes),
+                  money(client, x.price), money(client, x.fee))
+    console.print(t)
 
 
 def user_table(client: Disfruta, u: UserInfo) -> None:

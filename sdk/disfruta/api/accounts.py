@@ -16,10 +16,12 @@ from typing import Any, Generic
 
 from eth_utils import to_canonical_address, to_checksum_address
 
+from disfruta.api.autopay import AutopayAPI, AutopayLog
 from disfruta.api.loans import FACTORY, LOAN, LoansAPI
 from disfruta.api.pool import POOL, PoolAPI
 from disfruta.api.session import BaseSession, R
 from disfruta.codec import codec_for
+from disfruta.core import Core
 from disfruta.grades import Grade
 from disfruta.models import BorrowerDashboard, Event, LoanInfo, LoanStatus, Portfolio, PortfolioLoan
 from disfruta.multicall import BlockId, Call, block_param
@@ -49,6 +51,11 @@ class LendersAPI(Generic[R]):
         for names, more in queries:
             topics: list[Any] = [core.topics_of(names), *more]
             filters.append({"fromBlock": start, "toBlock": hex(to_block), "topics": topics})
+        market = _market(core)
+        if market is not None:  # note sales, as the seller (topic 2) and as the buyer (topic 3): cash flows
+            sold = core.topics_of(["NotesSold"])
+            filters += [{"address": market, "fromBlock": start, "toBlock": hex(to_block), "topics": t}
+                        for t in ([sold, None, me], [sold, None, None, me])]
         logs = [log for answer in core.fetch_logs(filters) for log in answer]
         seen: set[tuple[str, int]] = set()
         unique = []
@@ -73,7 +80,7 @@ class LendersAPI(Generic[R]):
             events, loans = activity.events, activity.loans
         else:
             events = self._events(lender, head.number)
-            candidates = sorted({e.address for e in events if e.address not in (self._pool.address,)})
+            candidates = sorted({e.address for e in events if e.address not in (self._pool.address, _market(core))})
             # One call: which candidates are loans of this market, and for those, the row, notes and claimable.
             loans = self._known_loans(candidates, head.number)
         infos = self._loans.many(loans, head.number) if loans else []
@@ -82,12 +89,17 @@ class LendersAPI(Generic[R]):
                                                          Call(a, LOAN.function("recovery")))],
                              head.number) if loans else []
         mine = [e for e in events if e.address in loans]
+        # Note-market sales move money outside the loan: the seller's proceeds and the buyer's price are cash flows
+        # of the XIRR (the chain's events; the index has no table of them yet).
+        market = _market(core)
+        sales = [e for e in events if e.name == "NotesSold" and e.address == market and e.args["loan"] in loans]
         if activity is not None:
             history, times = activity.history, activity.times
         else:
             history = core.get_logs(names=["FundsWithdrawn", "RepaymentMade", "RecoveryShared"], address=loans,
                                     to_block=head.number) if loans else []
-            times = core.block_timestamps([e.block for e in mine + history]) if mine or history else {}
+            blocks = [e.block for e in mine + history + sales]
+            times = core.block_timestamps(blocks) if blocks else {}
 
         flows: list[tuple[int, int]] = []  # (timestamp, amount) from the lender's point of view
         invested: dict[str, int] = defaultdict(int)
@@ -100,6 +112,11 @@ class LendersAPI(Generic[R]):
             elif e.name in ("Claimed", "Refunded") and a["lender"] == lender:
                 received[e.address] += a["amount"]
                 flows.append((times[e.block], a["amount"]))
+        for e in sales:
+            if e.args["seller"] == lender:
+                flows.append((times[e.block], e.args["price"] - e.args["fee"]))
+            if e.args["buyer"] == lender:
+                flows.append((times[e.block], -e.args["price"]))
         outstanding_history: dict[str, list[tuple[int, int]]] = defaultdict(list)
         recovered: dict[str, int] = defaultdict(int)  # the noteholders' part of each loan's recoveries
         for e in history:
@@ -169,10 +186,11 @@ class LendersAPI(Generic[R]):
 
 
 class BorrowersAPI(Generic[R]):
-    """``client.borrowers``: a borrower's loans, limit, exposure and what is due next."""
-    def __init__(self, session: BaseSession[R], loans: LoansAPI[R]) -> None:
+    """``client.borrowers``: a borrower's loans, limit, exposure, what is due next and each loan's autopay."""
+    def __init__(self, session: BaseSession[R], loans: LoansAPI[R], autopay: AutopayAPI[R]) -> None:
         self._s: BaseSession[R] = session
         self._loans: LoansAPI[R] = loans
+        self._autopay: AutopayAPI[R] = autopay
 
     def loans(self, borrower: str, block: BlockId = "latest") -> list[LoanInfo]:
         """Every loan ``borrower`` applied for, oldest first (from the factory's events; one more round trip)."""
@@ -182,8 +200,11 @@ class BorrowersAPI(Generic[R]):
         ids = [int(e.args["loanId"]) for e in created]
         return self._loans.many(ids, block) if ids else []
 
-    def dashboard(self, borrower: str, block: BlockId = "latest") -> BorrowerDashboard:
-        """Grade, limit, exposure, loans and what is due next."""
+    def dashboard(self, borrower: str, block: BlockId = "latest", *,
+                  autopay_log: AutopayLog | None = None) -> BorrowerDashboard:
+        """Grade, limit, exposure, loans, what is due next, and the autopay of every open loan (enrolled, cap, the
+        next collection window, whether it would be collected now; with the keeper's ``autopay_log``, its last
+        failed collection): one more round trip for the autopay, none on a deployment without Autopay."""
         borrower = to_checksum_address(borrower)
         credit, exposure = self._s.core.read([
             Call(self._s.core.address("UserRegistry"), REGISTRY.function("creditOf"), (borrower,)),
@@ -193,13 +214,21 @@ class BorrowersAPI(Generic[R]):
         live = [x for x in mine if x.status == LoanStatus.ACTIVE]
         upcoming = [x for x in live if x.next_due_date]
         nxt = min(upcoming, key=lambda x: x.next_due_date) if upcoming else None
+        open_ = [x for x in mine if x.status <= LoanStatus.ACTIVE]
+        autopay = {s.loan_id: s for s in self._autopay.statuses([x.address for x in open_], autopay_log, block)} \
+            if open_ and self._autopay.available else {}
         return BorrowerDashboard(
             borrower=borrower, grade=Grade(grade) if grade else None, borrow_limit=limit, exposure=int(exposure),
             available_credit=max(0, limit - int(exposure)), loans=mine,
             total_outstanding=sum(x.principal_outstanding for x in live),
             next_payment_due=(nxt.amount_due or min(nxt.monthly_payment, nxt.payoff_amount)) if nxt else 0,
-            next_due_date=nxt.next_due_date if nxt else 0,
+            next_due_date=nxt.next_due_date if nxt else 0, autopay=autopay,
         )
+
+
+def _market(core: Core) -> str | None:
+    """The note market's address, if the deployment has one."""
+    return core.address("NoteMarket") if "NoteMarket" in core.deployment.contracts else None
 
 
 def _pro_rata(amount: int, notes: int, principal: int) -> int:

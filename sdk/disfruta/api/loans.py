@@ -100,6 +100,12 @@ class LoansAPI(Generic[R]):
             self._addresses[loan] = address
         return address
 
+    def remember(self, loan_id: int, address: str) -> None:
+        """Caches a loan id's address read elsewhere (``factory.loanIdOf`` in another sub-API's batch)."""
+        if loan_id:
+            with self._lock:
+                self._addresses[loan_id] = to_checksum_address(address)
+
     @staticmethod
     def _check_id(loan_id: int) -> None:
         if isinstance(loan_id, bool) or not isinstance(loan_id, int) or loan_id < 1:

@@ -29,8 +29,8 @@ class BaseSession(Generic[R]):
         self.simulate = simulate
         # Approvals: exactly what each write spends (the default), or once for good (bots that repay or fund often).
         self.approve_max = approve_max
-        # Pipelines: the allowance left by (owner, spender) after the writes already sent in this batch.
-        self.approved: dict[tuple[str, str], int] = {}
+        # Pipelines: the allowance left by (token, owner, spender) after the writes already sent in this batch.
+        self.approved: dict[tuple[str, str, str], int] = {}
         self.tracks_allowances = False
 
     @property

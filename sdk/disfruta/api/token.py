@@ -50,7 +50,7 @@ class TokenAPI(Generic[R]):
         """
         owner = self._s.address
         spender = to_checksum_address(spender)
-        key = (owner, spender)
+        key = (self.address, owner, spender)  # by token too: a loan's notes are approved to the note market as well
         tracked = self._s.tracks_allowances
         remaining = self._s.approved.get(key) if tracked else None
         if remaining is None:

@@ -6,14 +6,15 @@ an account the node has unlocked, by address or index (local dev chains). ``--js
 (amounts in token units); otherwise amounts are whole tokens. A mistake ends in a one-line error, never a traceback.
 
 Groups: ``loans`` (the marketplace and every loan action), ``fund`` / ``repay`` / ``claim`` / ``refund`` (the
-everyday actions), ``notes``, ``pool`` and ``autoinvest`` (lenders), ``borrower``, ``portfolio``, ``onboard`` (through
+everyday actions), ``notes``, ``pool``, ``autoinvest`` and ``market`` (lenders), ``borrower`` and ``autopay``,
+``portfolio``, ``onboard`` (through
 the oracle service), ``registry`` (the admin path and the on-chain record), ``treasury``, ``token``, ``keeper``, and
 ``node`` / ``deploy`` / ``demo`` for a local chain.
 """
 
 from __future__ import annotations
 
-from disfruta.cli import chain, lenders, loans, ops, users  # noqa: F401  (each registers its commands)
+from disfruta.cli import chain, lenders, loans, market, ops, users  # noqa: F401  (each registers its commands)
 from disfruta.cli.base import main
 
 

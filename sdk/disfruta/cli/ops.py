@@ -15,6 +15,7 @@ from disfruta.cli.base import (
 from disfruta.cli.params import (
     ADDRESS,
     AMOUNT,
+    AUTOPAY_LOG,
     LOCAL_CHAIN_IDS,
 )
 
@@ -109,19 +110,20 @@ def token_mint(ctx: Context, amount: Decimal, to: str | None) -> None:
 
 @main.group()
 def keeper() -> None:
-    """The keeper: auto-invest matching, expiries, defaults, fee sweeps."""
+    """The keeper: auto-invest matching, expiries, defaults, fee sweeps, autopay collections."""
 
 
 @keeper.command("run")
 @click.option("--interval", type=click.FloatRange(min=0), default=15.0, show_default=True)
 @click.option("--iterations", type=click.IntRange(min=1), default=None, help="Stop after N passes (default: forever).")
+@AUTOPAY_LOG
 @pass_ctx
-def keeper_run(ctx: Context, interval: float, iterations: int | None) -> None:
-    """Run keeper passes."""
+def keeper_run(ctx: Context, interval: float, iterations: int | None, autopay_log: str | None) -> None:
+    """Run keeper passes (autopay collections it could not make go to --autopay-log, if given)."""
     from disfruta.errors import DisfrutaError
     from disfruta.keeper import Keeper
 
-    k = Keeper(ctx.signer())
+    k = Keeper(ctx.signer(), autopay_log=autopay_log)
     n = 0
     while iterations is None or n < iterations:
         try:
@@ -133,7 +135,9 @@ def keeper_run(ctx: Context, interval: float, iterations: int | None) -> None:
         else:
             ctx.emit(report, lambda r=report, k=n: click.echo(
                 f"pass {k + 1}: invested {dict(r.invested)}, expired {r.expired}, defaulted {r.defaulted}, "
-                f"late {dict(r.late)}, fees swept {ctx.tokens(r.fees_swept)}, skipped {len(r.skipped)}, "
+                f"late {dict(r.late)}, fees swept {ctx.tokens(r.fees_swept)}, autopay collected "
+                f"{ {i: ctx.tokens(v) for i, v in r.collected.items()} }, autopay failures "
+                f"{ {f.loan_id: f.reason for f in r.autopay_failures} }, skipped {len(r.skipped)}, "
                 f"failed {len(r.failed)}, gas {r.gas_used:,}"))
         n += 1
         if iterations is None or n < iterations:

@@ -14,6 +14,11 @@ DEFAULT_DEPLOYMENT = "deployments/local.json"
 LOCAL_CHAIN_IDS = (31337, 1337)
 DAY = 86_400
 
+# Where the keeper records the autopay collections it could not make (`disfruta.api.autopay.AutopayLog`): `keeper run`
+# writes it, `autopay status` and `borrower show` read it while the keeper runs.
+AUTOPAY_LOG = click.option("--autopay-log", type=click.Path(dir_okay=False), envvar="DISFRUTA_AUTOPAY_LOG",
+                           default=None, help="The keeper's autopay log, a JSON file of its failed collections (or "
+                                              "$DISFRUTA_AUTOPAY_LOG).")
 
 
 # ----------------------------------------------------------------------------------------------- parameter types
@@ -211,6 +216,28 @@ class RateType(click.ParamType):
         return int(bps)
 
 
+class PremiumType(click.ParamType):
+    """A listing's premium in percent of the notes' outstanding principal, signed (``-3`` = a 3 % discount, ``2.5`` =
+    a 2.5 % premium) → basis points, -99.99 … 100."""
+
+    name = "percent"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            pct = Decimal(str(value).strip().removesuffix("%"))
+        except InvalidOperation:
+            pct = Decimal(-1000)
+        if not pct.is_finite() or not Decimal("-99.99") <= pct <= 100:
+            self.fail(f"{_label(param, 'premium')} is a percent of the notes' outstanding principal from -99.99 (a "
+                      f"discount) to 100 (a premium), got {value!r}", param, ctx)
+        bps = pct * 100
+        if bps != bps.to_integral_value():
+            self.fail(f"{_label(param, 'premium')} has at most two decimals (basis points), got {value!r}", param, ctx)
+        return int(bps)
+
+
 class CursorType(click.ParamType):
     name = "cursor"
 
@@ -250,6 +277,7 @@ STATUS = StatusType()
 PURPOSE = PurposeType()
 PURPOSES_LIST = PurposesType()
 RATE = RateType()
+PREMIUM = PremiumType()
 CURSOR = CursorType()
 BYTES32 = Bytes32Type()
 ROLES = click.Choice(list(ROLE_CHOICES), case_sensitive=False)
@@ -301,9 +329,16 @@ def describe_contract_error(exc: Any) -> str:
         return (f"reverted with AccessControlUnauthorizedAccount: {values.get('account')} does not hold "
                 f"{names.get(role, '0x' + role.hex())}")
     for key, value in values.items():
-        if "status" in key.lower() and exc.error_name.startswith("Loan") and isinstance(value, int):
+        if "status" in key.lower() and exc.error_name.startswith(("Loan", "Market")) and isinstance(value, int):
             try:
                 values[key] = LoanStatus(value).name.lower()
+            except ValueError:
+                pass
+        elif exc.error_name == "AutopayNotCollectable" and key == "reason" and isinstance(value, int):
+            from disfruta.models import Refusal
+
+            try:
+                values[key] = Refusal(value).name.lower()
             except ValueError:
                 pass
         elif isinstance(value, (bytes, bytearray)):

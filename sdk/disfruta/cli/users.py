@@ -22,6 +22,7 @@ from disfruta.cli.base import (
 from disfruta.cli.params import (
     ADDRESS,
     AMOUNT,
+    AUTOPAY_LOG,
     BYTES32,
     DAY,
     GRADE,
@@ -41,14 +42,17 @@ def borrower() -> None:
 
 @borrower.command("show")
 @click.argument("address", type=ADDRESS, required=False)
+@AUTOPAY_LOG
 @pass_ctx
-def borrower_show(ctx: Context, address: str | None) -> None:
-    """ADDRESS's dashboard (default: yours)."""
+def borrower_show(ctx: Context, address: str | None, autopay_log: str | None) -> None:
+    """ADDRESS's dashboard (default: yours), with each loan's autopay (and the keeper's failed collections, from
+    --autopay-log)."""
+    from disfruta.api.autopay import AutopayLog
     from disfruta.render import dashboard
 
     who = ctx.address(address)
     client = ctx.client()
-    result = client.borrowers.dashboard(who)
+    result = client.borrowers.dashboard(who, autopay_log=AutopayLog(autopay_log) if autopay_log else None)
     ctx.emit(result, lambda: dashboard(client, result))
 
 
