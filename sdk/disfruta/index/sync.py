@@ -12,7 +12,8 @@
   never passes a range that was not read completely; ``run`` retries with backoff when the node is unreachable.
 
 Loans are found from the factory's ``LoanCreated``: a range is read for the market's fixed contracts and the loans
-known before it, then once more for loans created inside it.
+known before it, then once more for loans created inside it. The fixed contracts are those the deployment names
+among `CONTRACTS` (the note market and autopay only when it names them: older files don't).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ log = logging.getLogger("disfruta.index")
 
 # The deployment's fixed contracts, by the name the deployment file gives them → the packaged ABI that decodes them.
 CONTRACTS = {"LoanFactory": "LoanFactory", "LendingPool": "LendingPool", "UserRegistry": "UserRegistry",
-             "Treasury": "Treasury", "Timelock": "DisfrutaTimelock"}
+             "Treasury": "Treasury", "Timelock": "DisfrutaTimelock", "NoteMarket": "NoteMarket", "Autopay": "Autopay"}
 TAGS = ("latest", "safe", "finalized")
 
 
