@@ -245,5 +245,5 @@ def statistics(conn: Connection) -> dict[str, Any]:
         "reserve_used": t["reserve_used"],
         "reserve_coverage": (t["reserve"] / outstanding) if outstanding else None,
         "fees": {"origination": t["origination_fees"], "servicing": t["servicing_fees"],
-                 "available": t["available_fees"], "distributed": t["distributed"]},
+                 "trading": t["trading_fees"], "available": t["available_fees"], "distributed": t["distributed"]},
     }
