@@ -256,6 +256,16 @@ def test_api__listings_trades_autopay_and_the_loan_row(indexer, trading, client_
     assert [x["seller"] for x in detail["listings"]] == [t.other.address]  # the open ones
     assert detail["autopay"] == e
 
+    # The lenders' cash flows: a purchase at its price, a sale at the price less the seller fee
+    bought = api.get(f"/v1/lenders/{t.buyer.address}/portfolio").json()
+    assert sorted(x["amount"] for x in bought["cash_flows"] if x["kind"] == "market_buy") == sorted(
+        str(-e.price) for e in t.sales)
+    assert bought["loans"][0]["invested"] == str(sum(e.price for e in t.sales)) and bought["xirr"] is not None
+    sold = api.get(f"/v1/lenders/{t.seller.address}/portfolio").json()
+    assert sorted(x["amount"] for x in sold["cash_flows"] if x["kind"] == "market_sell") == sorted(
+        str(e.price - e.fee) for e in t.sales)
+    assert sold["loans"][0]["invested"] == str(6_000 * unit)  # its funding only
+
     stats = api.get("/v1/stats").json()
     assert stats["fees"]["trading"] == str(sum(x.fee for x in t.sales))
 
