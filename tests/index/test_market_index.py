@@ -337,6 +337,7 @@ def test_backfill__market_named_later__read_back_once_like_a_fresh_index(
     indexer = Indexer(engine, rpc, deployment)
     result = indexer.step()
     assert result.events > 10 and result.last == cursor and result.rolled_back_to is None
+    assert result.read_back == ("Autopay", "NoteMarket")
     assert {(r["address"], r["since_block"]) for r in rows(engine, s.followed_contracts)} >= {
         (market.note_market.address, cursor), (market.autopay.address, cursor)}
     market.note_market.cancel(t.loan, sender=t.other)  # indexing goes on from the cursor
@@ -347,6 +348,16 @@ def test_backfill__market_named_later__read_back_once_like_a_fresh_index(
     fresh.sync(indexer.cursor()[0])
     assert snapshot(engine) == snapshot(fresh.engine)
     assert rows(engine, s.market_listings, seller=t.other.address)[0]["status"] == "cancelled"
+    assert differences(engine, client_core) == ""
+
+    # Run once more with the old file, the market going on meanwhile, then with the new one: the gap is read back
+    Indexer(engine, rpc, old).sync()
+    market.note_market.cancel(t.loan, sender=t.buyer)
+    Indexer(engine, rpc, old).sync()
+    assert rows(engine, s.market_listings, seller=t.buyer.address)[0]["status"] == "active"
+    again = Indexer(engine, rpc, deployment)
+    assert again.step().read_back == ("Autopay", "NoteMarket")
+    assert rows(engine, s.market_listings, seller=t.buyer.address)[0]["status"] == "cancelled"
     assert differences(engine, client_core) == ""
 
 

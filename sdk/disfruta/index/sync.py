@@ -50,12 +50,14 @@ TAGS = ("latest", "safe", "finalized")
 @dataclass(frozen=True)
 class StepResult:
     """What one step did: the blocks it indexed (``first > last`` when none), the events it stored, and the block it
-    rolled back to when it found a reorganisation (``None`` otherwise)."""
+    rolled back to when it found a reorganisation (``None`` otherwise); ``read_back``: the contracts (by ABI name)
+    whose past logs it read back over ``first``-``last`` instead (a contract the deployment names later)."""
 
     first: int
     last: int
     events: int
     rolled_back_to: int | None = None
+    read_back: tuple[str, ...] = ()
 
 
 class Indexer:
@@ -87,6 +89,7 @@ class Indexer:
         self.codecs: dict[str, ContractCodec] = {abi: codec_for(abi) for abi in {*CONTRACTS.values(), "Loan"}}
         self._loan_ids: dict[str, int] | None = None  # address → id of the loans indexed (None: read it again)
         self._unfollowed: dict[str, str] = {}  # fixed contracts whose past logs are still to be read (address → ABI)
+        self._start = deployment.block  # the index's start block (as its sync_state holds it)
         self._check_state()
 
     @classmethod
@@ -113,15 +116,19 @@ class Indexer:
                 raise ConfigurationError(
                     f"this index holds chain {row.chain_id}, factory {row.factory}; the deployment is chain "
                     f"{self.deployment.chain_id}, factory {self.factory}: use another database")
-            cursor = self.deployment.block - 1 if row is None else int(row.cursor)
+            self._start = self.deployment.block if row is None else int(row.start_block)
+            cursor = self._start - 1 if row is None else int(row.cursor)
             followed = set(conn.execute(select(s.followed_contracts.c.address)).scalars())
             new = {a: abi for a, abi in self.kinds.items() if a not in followed}
-            if cursor < self.deployment.block:  # nothing read yet: followed from the start
+            if cursor < self._start:  # nothing read yet: followed from the start
                 if new:
                     conn.execute(insert(s.followed_contracts), [
                         {"address": a, "contract": abi, "since_block": cursor} for a, abi in new.items()])
             else:
                 self._unfollowed = new
+                # One the deployment no longer names stops being followed: named again, its gap is read back then.
+                gone = s.followed_contracts.c.address.not_in(list(self.kinds))
+                conn.execute(delete(s.followed_contracts).where(gone))
 
     def cursor(self) -> tuple[int, str | None]:
         """The last block fully indexed and its hash."""
@@ -142,7 +149,8 @@ class Indexer:
             ancestor = self._rollback()
             return StepResult(ancestor + 1, ancestor, 0, rolled_back_to=ancestor)
         if self._unfollowed:
-            return StepResult(self.deployment.block, cursor, self._backfill(cursor, cursor_hash))
+            names = tuple(sorted(set(self._unfollowed.values())))
+            return StepResult(self._start, cursor, self._backfill(cursor, cursor_hash), read_back=names)
         end = self.target() if target is None else target
         lo = cursor + 1
         if lo > end:
@@ -246,9 +254,9 @@ class Indexer:
         """Reads the logs of the fixed contracts not followed yet from the start block to ``cursor``, stores them
         (those already stored are skipped) and rebuilds the derived tables with them; returns the events added."""
         addresses = list(self._unfollowed)
-        log.info("reading back the logs of %s (blocks %d-%d)", ", ".join(addresses), self.deployment.block, cursor)
+        log.info("reading back the logs of %s (blocks %d-%d)", ", ".join(addresses), self._start, cursor)
         raw: list[dict[str, Any]] = []
-        lo = self.deployment.block
+        lo = self._start
         while lo <= cursor:
             hi = min(cursor, lo + self.range - 1)
             try:
