@@ -29,15 +29,17 @@ def index_url(tmp_path) -> str:
 
 @pytest.fixture
 def pg_index_url() -> Any:
-    """An empty PostgreSQL database of its own (``<DISFRUTA_TEST_PG_URL's database>_index``, created once), so the
-    oracle's tests on the same server are never touched; skipped unless DISFRUTA_TEST_PG_URL is set (CI sets it)."""
+    """An empty PostgreSQL database of its own (``<DISFRUTA_TEST_PG_URL's database>_index``, created once; one per
+    pytest-xdist worker, ``…_index_gw0`` …, so two workers never empty each other's), so the oracle's tests on the
+    same server are never touched; skipped unless DISFRUTA_TEST_PG_URL is set (CI sets it)."""
     url = os.environ.get("DISFRUTA_TEST_PG_URL")
     if not url:
         pytest.skip("DISFRUTA_TEST_PG_URL is not set")
     from sqlalchemy import create_engine, make_url, text
 
     base = make_url(url)
-    name = f"{base.database}_index"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"{base.database}_index" + (f"_{worker}" if worker.isalnum() else "")
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:

@@ -22,7 +22,7 @@ MAX_EXAMPLES = 25
 def fuzz_client(tmp_path) -> Any:
     engine = make_engine(tmp_path / "fuzz.db")
     upgrade(engine)
-    SyntheticMarket(engine, seed=2, lenders=10).add(40)
+    SyntheticMarket(engine, seed=2, lenders=10, market=True).add(40)
     return TestClient(create_app(engine))
 
 
@@ -55,3 +55,6 @@ def test_synthetic_market__pages_and_stats_without_a_node(fuzz_client):
     assert stats["loans"] == 40
     loan = fuzz_client.get("/v1/loans/40").json()
     assert loan["history"][0]["event"] == "LoanCreated" and loan["schedule"] == []
+    # the note market and autopay (issue #16) have rows for the operations above to find
+    for path in ("/v1/market/listings", "/v1/market/trades", "/v1/autopay"):
+        assert fuzz_client.get(path).json()["items"], path

@@ -12,8 +12,10 @@ from disfruta.index.writer import IndexedEvent, Writer
 
 # IUserRegistry.Status
 USER_PENDING, USER_VERIFIED, USER_REVOKED = 1, 2, 3
-# ITreasury.FeeType
-ORIGINATION, SERVICING, SURPLUS = 0, 1, 2
+# ITreasury.FeeType (Trading: the note market's seller fees, issue #16)
+ORIGINATION, SERVICING, SURPLUS, TRADING = 0, 1, 2, 3
+FEE_COLUMNS = {ORIGINATION: "origination_fees", SERVICING: "servicing_fees", SURPLUS: "surplus_fees",
+               TRADING: "trading_fees"}
 
 Handler = Callable[[Writer, IndexedEvent], None]
 ACCOUNT_HANDLERS: dict[tuple[str, str], Handler] = {}
@@ -148,7 +150,7 @@ def fee_collected(w: Writer, e: IndexedEvent) -> None:
     t = _treasury(w)
     t["reserve"] += to_reserve
     t["available_fees"] += amount - to_reserve
-    column = {ORIGINATION: "origination_fees", SERVICING: "servicing_fees", SURPLUS: "surplus_fees"}.get(fee_type)
+    column = FEE_COLUMNS.get(fee_type)
     if column is not None:  # a fee type this index doesn't know is still in `events` and `fee_collections`
         t[column] += amount
     w.fact(s.fee_collections, e, loan=a["loan"], fee_type=fee_type, amount=amount, to_reserve=to_reserve)

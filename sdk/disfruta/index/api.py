@@ -1,5 +1,8 @@
 """The index's read API (FastAPI; OpenAPI at ``/openapi.json``, docs at ``/docs``): ``create_app(engine, core)``.
 
+The note market's listings and trades and the autopay enrolments (issue #16) are under ``/v1/market`` and
+``/v1/autopay``; a loan's open listings and its enrolment are in its detail row.
+
 The oracle's conventions: a refusal is a 4xx JSON ``{"detail": message}`` (an unknown loan 404, a bad cursor, filter
 or address 400, a value outside its declared range 422), pages are bounded (``limit`` ≤ ``max_limit``). Every
 response carries ``X-Index-Block`` (the indexed block it reflects) and ``Cache-Control`` (``cache_seconds`` for what
@@ -28,6 +31,7 @@ from disfruta.core import Core
 from disfruta.errors import DisfrutaError
 from disfruta.grades import Grade
 from disfruta.index import local
+from disfruta.index import market as m
 from disfruta.index import queries as q
 from disfruta.index import schema as s
 from disfruta.index.live import Live, live_fields
@@ -37,7 +41,10 @@ from disfruta.models import PURPOSES, LoanStatus
 
 STATUSES = tuple(x.name.lower() for x in LoanStatus)
 GRADES = tuple(g.name for g in Grade)
-Address = Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")]
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+Address = Annotated[str, Query(pattern=ADDRESS)]
+LoanRef = Annotated[str | None, Query(pattern=r"^([0-9]{1,18}|0x[0-9a-fA-F]{40})$",
+                                      description="A loan's id or address.")]
 
 
 def loan_json(row: dict[str, Any], live: Live | None = None) -> dict[str, Any]:
@@ -114,6 +121,11 @@ def create_app(engine: Engine, core: Core | None = None, *, cors_origins: Sequen
         values, schedule, _ = live_fields(core, addresses, schedule_of=schedule_of)
         return values, schedule
 
+    def indexed_now(conn: Connection) -> int:
+        """The indexed block's time: what listing expiries are judged by (the figures are as of that block)."""
+        now = m.indexed_time(conn)
+        return int(now if now is not None else clock())
+
     @app.get("/v1/status", summary="How far the index is")
     def status(response: Response, conn: Db) -> dict[str, Any]:
         row = conn.execute(select(s.sync_state)).first()
@@ -162,7 +174,40 @@ def create_app(engine: Engine, core: Core | None = None, *, cors_origins: Sequen
                 "schedule": [{"number": i.number, "due_date": i.due_date, "interest": str(i.interest),
                               "principal": str(i.principal)} for i in schedule],
                 "noteholders": [{"holder": h, "notes": str(n)} for h, n in holders],
+                **m.loan_market(conn, loan_id, indexed_now(conn)),
                 "history": q.loan_history(conn, row)}
+
+    @app.get("/v1/market/listings", summary="The note market's listings, the newest listed first")
+    def market_listings(response: Response, conn: Db, loan: LoanRef = None,
+                        seller: Annotated[str | None, Query(pattern=ADDRESS)] = None,
+                        active: Annotated[bool | None, Query(
+                            description="Only the open listings (true: notes left, not past their expiry at the "
+                                        "indexed block's time) or only the others (false).")] = None,
+                        limit: Annotated[int, Query(ge=1, le=max_limit)] = 20,
+                        cursor: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
+        now = indexed_now(conn)
+        page = m.list_listings(conn, now=now, loan=loan, seller=seller, active=active, limit=limit, cursor=cursor)
+        headers(response, conn, False)
+        return {"items": [m.listing_json(r, now) for r in page.rows], "next_cursor": page.next_cursor}
+
+    @app.get("/v1/market/trades", summary="Sales on the note market, newest first")
+    def market_trades(response: Response, conn: Db, loan: LoanRef = None,
+                      account: Annotated[str | None, Query(pattern=ADDRESS,
+                                                           description="Sales where it sold or bought.")] = None,
+                      limit: Annotated[int, Query(ge=1, le=max_limit)] = 20,
+                      cursor: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
+        page = m.list_trades(conn, loan=loan, account=account, limit=limit, cursor=cursor)
+        headers(response, conn, False)
+        return {"items": [m.trade_json(r) for r in page.rows], "next_cursor": page.next_cursor}
+
+    @app.get("/v1/autopay", summary="Autopay enrolments and their collections, the newest loan first")
+    def autopay(response: Response, conn: Db, borrower: Annotated[str | None, Query(pattern=ADDRESS)] = None,
+                loan: LoanRef = None, active: Annotated[bool | None, Query()] = None,
+                limit: Annotated[int, Query(ge=1, le=max_limit)] = 20,
+                cursor: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
+        page = m.list_autopay(conn, borrower=borrower, loan=loan, active=active, limit=limit, cursor=cursor)
+        headers(response, conn, False)
+        return {"items": [m.enrolment_json(r) for r in page.rows], "next_cursor": page.next_cursor}
 
     @app.get("/v1/lenders/{address}/portfolio", summary="A lender's positions, cash flows and returns")
     def portfolio(response: Response, conn: Db, address: str) -> dict[str, Any]:

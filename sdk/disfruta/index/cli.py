@@ -93,6 +93,9 @@ def run(ctx: click.Context, database: str, confirmations: int, tag: str, max_ran
     def report(result: StepResult) -> None:
         if result.rolled_back_to is not None:
             click.echo(f"reorganisation: rolled back to block {result.rolled_back_to}", err=True)
+        elif result.read_back:
+            click.echo(f"read back the logs of {', '.join(result.read_back)} (blocks {result.first}-{result.last}): "
+                       f"{result.events} events", err=True)
         elif result.last >= result.first:
             click.echo(f"blocks {result.first}-{result.last}: {result.events} events", err=True)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from disfruta.index import schema as s
 from disfruta.index.account_handlers import ACCOUNT_HANDLERS
+from disfruta.index.market_handlers import MARKET_HANDLERS
 from disfruta.index.writer import IndexedEvent, Writer
 
 ACC_PRECISION = 10**27
@@ -264,3 +265,4 @@ def claimable(position: Mapping[str, Any], acc: int) -> int:
 
 
 HANDLERS.update(ACCOUNT_HANDLERS)
+HANDLERS.update(MARKET_HANDLERS)

@@ -1,7 +1,8 @@
 """A lender's portfolio from the index: positions, cash flows and returns (NAR, XIRR, expected loss by grade) with
 `disfruta.returns`, the same measures the SDK computes from the chain.
 
-Per loan: notes held, what was invested (fundings) and received (claims and refunds), what is claimable now
+Per loan: notes held, what was invested (fundings, and notes bought on the note market at their price) and received
+(claims, refunds, and notes sold on the note market, at the price less the seller fee), what is claimable now
 (exact: the loan's accumulator and the holder's checkpoint), the share of principal outstanding, income (interest
 and late fees credited, less servicing fees: the lender's statement over all time), the loss on a default (the
 uncovered share) and the expected loss of an active loan (PD of its grade over its remaining term × LGD).
@@ -62,7 +63,7 @@ def portfolio_json(conn: Connection, book: LenderBook, *, now: int) -> dict[str,
     received: dict[int, int] = defaultdict(int)
     invested: dict[int, int] = defaultdict(int)
     for _, amount, kind, loan_id in book.flows:
-        if kind == "funding":
+        if kind in ("funding", "market_buy"):  # what the notes cost: at funding, or their price on the market
             invested[loan_id] += -amount
         else:
             received[loan_id] += amount

@@ -174,8 +174,9 @@ class LenderBook:
 
 
 def lender_book(conn: Connection, lender: str) -> LenderBook:
-    """Every note position of ``lender`` with the loan, and their cash flows (fundings out; claims, refunds and
-    note sales in, note purchases out — at the notes' face value, the price being off chain)."""
+    """Every note position of ``lender`` with the loan, and their cash flows: fundings out; claims and refunds in;
+    notes bought on the note market out at their price, notes sold there in at the price less the seller fee. A
+    transfer outside the market has no price on chain: it moves notes (the positions) but no cash."""
     who = checksum(lender)
     rows = conn.execute(select(s.note_positions, s.loans).join(s.loans, s.loans.c.loan_id ==
                                                                 s.note_positions.c.loan_id)
@@ -192,6 +193,12 @@ def lender_book(conn: Connection, lender: str) -> LenderBook:
                                    (s.refunds, "refund", 1, "lender")):
         for r in conn.execute(select(table.c.timestamp, table.c.amount, table.c.loan_id).where(table.c[col] == who)):
             flows.append((r.timestamp, sign * r.amount, kind, r.loan_id))
+    t = s.market_trades.c
+    for r in conn.execute(select(s.market_trades).where(or_(t.buyer == who, t.seller == who))):
+        if r.buyer == who:
+            flows.append((r.timestamp, -r.price, "market_buy", r.loan_id))
+        if r.seller == who:
+            flows.append((r.timestamp, r.price - r.fee, "market_sell", r.loan_id))
     flows.sort()
     pool = conn.execute(select(s.pool_accounts).where(s.pool_accounts.c.lender == who)).first()
     criteria = conn.execute(select(s.auto_invest_criteria.c.criteria)
@@ -245,5 +252,5 @@ def statistics(conn: Connection) -> dict[str, Any]:
         "reserve_used": t["reserve_used"],
         "reserve_coverage": (t["reserve"] / outstanding) if outstanding else None,
         "fees": {"origination": t["origination_fees"], "servicing": t["servicing_fees"],
-                 "available": t["available_fees"], "distributed": t["distributed"]},
+                 "trading": t["trading_fees"], "available": t["available_fees"], "distributed": t["distributed"]},
     }

@@ -4,10 +4,15 @@ Three kinds of table:
 
 * **the log of the chain** — ``blocks`` (hash and timestamp of each block the index holds), ``transactions`` (hash,
   block, from, to, gas used, effective gas price) and ``events`` (every decoded log of the deployment's contracts,
-  args as JSON, unique on (tx hash, log index)), plus the one-row ``sync_state`` cursor;
+  args as JSON, unique on (tx hash, log index)), plus the one-row ``sync_state`` cursor and ``followed_contracts``
+  (the fixed contracts whose logs are in ``events``);
 * **facts**, one row per event (fundings, repayments with their split, claims, refunds, note transfers, defaults,
   fee collections, pool movements);
-* **state** (loans, note positions, pool accounts, auto-invest criteria, users, the treasury's figures).
+* **state** (loans, note positions, pool accounts, auto-invest criteria, users, the treasury's figures, the note
+  market's listings, autopay enrolments, the two contracts' settings).
+
+The note market and autopay (issue #16) are followed when the deployment names them: their listings and enrolments
+are state, their trades and collections facts, like the rest (so a reorganisation rebuilds them from the events).
 
 Facts and state are derived from ``events`` by the handlers (`disfruta.index.handlers`), so after a reorganisation
 they are rebuilt from the events that remain. Token amounts are 256-bit integers: `Uint256` stores them exactly
@@ -120,6 +125,18 @@ events = Table(
 )
 Index("ix_events_block_log", events.c.block, events.c.log_index)
 
+# The deployment's fixed contracts whose logs ``events`` holds from the start block on. A contract the deployment
+# names later (the note market and autopay of issue #16, added to a running market) is read back to the start
+# block once, before indexing goes on (`disfruta.index.sync.Indexer`).
+followed_contracts = Table(
+    "followed_contracts", metadata,
+    Column("address", ADDRESS, primary_key=True),
+    Column("contract", String(32), nullable=False),
+    # The cursor when it was added: the start block − 1 for one followed from the start; for one added later, its
+    # logs up to that block were read back then.
+    Column("since_block", BigInteger, nullable=False),
+)
+
 # ------------------------------------------------------------------------------------------------ state
 
 loans = Table(
@@ -205,8 +222,50 @@ treasury = Table(
     _amount("reserve"), _amount("available_fees"), _amount("origination_fees"), _amount("servicing_fees"),
     _amount("reserve_used"), _amount("reserve_funded"), _amount("distributed"), _amount("surplus_fees"),
     _amount("reserve_recovered"),
+    _amount("trading_fees"),  # the note market's seller fees (FeeType.Trading)
     Column("reserve_share_bps", Integer, nullable=False, default=0),
     Column("default_cover_bps", Integer, nullable=False, default=0),
+)
+
+# One listing per (loan, seller), as the contract keeps it: listing again replaces it (a new version). ``notes`` is
+# what is left to buy (0 once cancelled or sold out), ``listed_notes`` what the current version offered; ``status``
+# is active, cancelled or sold_out (an active listing past its expiry is still "active" here: expiry is a time).
+market_listings = Table(
+    "market_listings", metadata,
+    Column("loan_id", BigInteger, primary_key=True),
+    Column("seller", ADDRESS, primary_key=True, index=True),
+    _amount("notes"), _amount("listed_notes"),
+    Column("premium_bps", Integer, nullable=False, default=0),  # signed: −500 a 5 % discount
+    Column("expiry", BigInteger, nullable=False, default=0),  # 0: none
+    Column("version", BigInteger, nullable=False, default=0),
+    Column("status", String(16), nullable=False, index=True),
+    Column("listed_block", BigInteger, nullable=False),  # the current version's `Listed`
+    Column("listed_log_index", Integer, nullable=False),
+    Column("listed_at", BigInteger, nullable=False),
+    Column("updated_block", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+Index("ix_market_listings_listed", market_listings.c.listed_block, market_listings.c.listed_log_index)
+
+# One enrolment per loan (the contract's cap): ``cap`` is the last cap set; ``active`` whether it still stands.
+autopay_enrolments = Table(
+    "autopay_enrolments", metadata,
+    Column("loan_id", BigInteger, primary_key=True),
+    Column("borrower", ADDRESS, nullable=False, index=True),
+    _amount("cap"),
+    Column("active", Boolean, nullable=False, default=False, index=True),
+    Column("enrolled_block", BigInteger, nullable=False, default=0),  # since when the current enrolment stands
+    Column("enrolled_at", BigInteger, nullable=False, default=0),
+    Column("cancelled_at", BigInteger, nullable=False, default=0),  # the last cancellation (0: never)
+    Column("updated_block", BigInteger, nullable=False),
+)
+
+# The two contracts' governance settings (one row): the market's seller fee and autopay's lead time.
+market_settings = Table(
+    "market_settings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seller_fee_bps", Integer, nullable=False, default=0),
+    Column("autopay_lead_time", BigInteger, nullable=False, default=0),
 )
 
 # ------------------------------------------------------------------------------------------------ facts
@@ -240,12 +299,24 @@ defaults = _fact(
     "defaults", Column("loan_id", BigInteger, nullable=False, unique=True), _amount("principal_outstanding"),
     _amount("reserve_cover"), Column("days_past_due", Integer, nullable=False))
 fee_collections = _fact(
+    # ``loan``: who paid the fee in (the note market, for its trading fees)
     "fee_collections", Column("loan", ADDRESS, nullable=False, index=True), Column("fee_type", Integer, nullable=False),
     _amount("amount"), _amount("to_reserve"))
 pool_movements = _fact(
     "pool_movements", Column("lender", ADDRESS, nullable=False, index=True), Column("kind", String(16), nullable=False),
     Column("loan", ADDRESS, nullable=True), _amount("amount"))
 
-STATE_TABLES = (loans, note_positions, pool_accounts, pool_investments, auto_invest_criteria, users, treasury)
-FACT_TABLES = (fundings, repayments, claims, refunds, note_transfers, defaults, fee_collections, pool_movements)
+market_trades = _fact(
+    "market_trades", Column("loan_id", BigInteger, nullable=False, index=True),
+    Column("seller", ADDRESS, nullable=False, index=True), Column("buyer", ADDRESS, nullable=False, index=True),
+    _amount("notes"), _amount("price"), _amount("fee"), Column("version", BigInteger, nullable=False))
+autopay_collections = _fact(
+    "autopay_collections", Column("loan_id", BigInteger, nullable=False, index=True),
+    Column("borrower", ADDRESS, nullable=False, index=True), Column("caller", ADDRESS, nullable=False),
+    Column("due_date", BigInteger, nullable=False), _amount("amount"))
+
+STATE_TABLES = (loans, note_positions, pool_accounts, pool_investments, auto_invest_criteria, users, treasury,
+                market_listings, autopay_enrolments, market_settings)
+FACT_TABLES = (fundings, repayments, claims, refunds, note_transfers, defaults, fee_collections, pool_movements,
+               market_trades, autopay_collections)
 DERIVED_TABLES = STATE_TABLES + FACT_TABLES

@@ -12,7 +12,10 @@
   never passes a range that was not read completely; ``run`` retries with backoff when the node is unreachable.
 
 Loans are found from the factory's ``LoanCreated``: a range is read for the market's fixed contracts and the loans
-known before it, then once more for loans created inside it.
+known before it, then once more for loans created inside it. The fixed contracts are those the deployment names
+among `CONTRACTS` (the note market and autopay only when it names them: older files don't). One the deployment names
+after the index has started (say the note market, added to a running market) is read back from the start block to
+the cursor once, in one transaction with a rebuild of the derived tables, before indexing goes on.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, tuple_, update
 
 from disfruta.codec import ContractCodec, codec_for, to_checksum_address, unhex
 from disfruta.deployment import Deployment
@@ -40,19 +43,21 @@ log = logging.getLogger("disfruta.index")
 
 # The deployment's fixed contracts, by the name the deployment file gives them → the packaged ABI that decodes them.
 CONTRACTS = {"LoanFactory": "LoanFactory", "LendingPool": "LendingPool", "UserRegistry": "UserRegistry",
-             "Treasury": "Treasury", "Timelock": "DisfrutaTimelock"}
+             "Treasury": "Treasury", "Timelock": "DisfrutaTimelock", "NoteMarket": "NoteMarket", "Autopay": "Autopay"}
 TAGS = ("latest", "safe", "finalized")
 
 
 @dataclass(frozen=True)
 class StepResult:
     """What one step did: the blocks it indexed (``first > last`` when none), the events it stored, and the block it
-    rolled back to when it found a reorganisation (``None`` otherwise)."""
+    rolled back to when it found a reorganisation (``None`` otherwise); ``read_back``: the contracts (by ABI name)
+    whose past logs it read back over ``first``-``last`` instead (a contract the deployment names later)."""
 
     first: int
     last: int
     events: int
     rolled_back_to: int | None = None
+    read_back: tuple[str, ...] = ()
 
 
 class Indexer:
@@ -83,6 +88,8 @@ class Indexer:
         self.factory = to_checksum_address(deployment.address("LoanFactory"))
         self.codecs: dict[str, ContractCodec] = {abi: codec_for(abi) for abi in {*CONTRACTS.values(), "Loan"}}
         self._loan_ids: dict[str, int] | None = None  # address → id of the loans indexed (None: read it again)
+        self._unfollowed: dict[str, str] = {}  # fixed contracts whose past logs are still to be read (address → ABI)
+        self._start = deployment.block  # the index's start block (as its sync_state holds it)
         self._check_state()
 
     @classmethod
@@ -109,6 +116,19 @@ class Indexer:
                 raise ConfigurationError(
                     f"this index holds chain {row.chain_id}, factory {row.factory}; the deployment is chain "
                     f"{self.deployment.chain_id}, factory {self.factory}: use another database")
+            self._start = self.deployment.block if row is None else int(row.start_block)
+            cursor = self._start - 1 if row is None else int(row.cursor)
+            followed = set(conn.execute(select(s.followed_contracts.c.address)).scalars())
+            new = {a: abi for a, abi in self.kinds.items() if a not in followed}
+            if cursor < self._start:  # nothing read yet: followed from the start
+                if new:
+                    conn.execute(insert(s.followed_contracts), [
+                        {"address": a, "contract": abi, "since_block": cursor} for a, abi in new.items()])
+            else:
+                self._unfollowed = new
+                # One the deployment no longer names stops being followed: named again, its gap is read back then.
+                gone = s.followed_contracts.c.address.not_in(list(self.kinds))
+                conn.execute(delete(s.followed_contracts).where(gone))
 
     def cursor(self) -> tuple[int, str | None]:
         """The last block fully indexed and its hash."""
@@ -128,6 +148,9 @@ class Indexer:
         if cursor_hash is not None and self.source.hashes([cursor])[cursor] != cursor_hash:
             ancestor = self._rollback()
             return StepResult(ancestor + 1, ancestor, 0, rolled_back_to=ancestor)
+        if self._unfollowed:
+            names = tuple(sorted(set(self._unfollowed.values())))
+            return StepResult(self._start, cursor, self._backfill(cursor, cursor_hash), read_back=names)
         end = self.target() if target is None else target
         lo = cursor + 1
         if lo > end:
@@ -227,6 +250,48 @@ class Indexer:
         return {"block": int(x["blockNumber"], 16), "tx_hash": x["transactionHash"], "log_index": int(x["logIndex"], 16),
                 "address": address, "contract": contract, "name": name, "args": args}
 
+    def _backfill(self, cursor: int, cursor_hash: str | None) -> int:
+        """Reads the logs of the fixed contracts not followed yet from the start block to ``cursor``, stores them
+        (those already stored are skipped) and rebuilds the derived tables with them; returns the events added."""
+        addresses = list(self._unfollowed)
+        log.info("reading back the logs of %s (blocks %d-%d)", ", ".join(addresses), self._start, cursor)
+        raw: list[dict[str, Any]] = []
+        lo = self._start
+        while lo <= cursor:
+            hi = min(cursor, lo + self.range - 1)
+            try:
+                raw += self.source.logs(addresses, lo, hi)
+            except RangeTooLarge as exc:
+                if hi == lo:
+                    raise DisfrutaError(f"the provider refuses the logs of block {lo} alone: {exc}") from None
+                self.range = max(1, (hi - lo + 1) // 2)
+                continue
+            lo = hi + 1
+        decoded = [self._decode(x) for x in raw]
+        headers = self.source.headers({d["block"] for d in decoded} | {cursor})
+        if cursor_hash is not None and headers[cursor].hash != cursor_hash:
+            raise ChainMoved(f"block {cursor} changed while the logs of {', '.join(addresses)} were read")
+        for d, x in zip(decoded, raw, strict=True):
+            if x.get("blockHash") and x["blockHash"] != headers[d["block"]].hash:
+                raise ChainMoved(f"block {d['block']} changed while the logs of {', '.join(addresses)} were read")
+        txs = self.source.receipts({d["tx_hash"] for d in decoded})
+        with self.engine.begin() as conn:
+            now = conn.execute(select(s.sync_state.c.cursor)).scalar_one()
+            if now != cursor:
+                raise ConfigurationError(f"another indexer is writing this database (cursor {now}, expected {cursor})")
+            stored = {(h, i) for h, i in conn.execute(select(s.events.c.tx_hash, s.events.c.log_index)
+                                                      .where(s.events.c.address.in_(addresses)))}
+            fresh = [d for d in decoded if (d["tx_hash"], d["log_index"]) not in stored]
+            hashes = {d["tx_hash"] for d in fresh}
+            store_log(conn, fresh, headers, {h: tx for h, tx in txs.items() if h in hashes})
+            if fresh:
+                rebuild(conn)
+            conn.execute(insert(s.followed_contracts), [{"address": a, "contract": self._unfollowed[a],
+                                                         "since_block": cursor} for a in addresses])
+        self._unfollowed = {}
+        self._loan_ids = None
+        return len(fresh)
+
     # ------------------------------------------------------------------------------------------- reorgs
 
     def _rollback(self) -> int:
@@ -259,6 +324,17 @@ def write_range(conn: Connection, decoded: Sequence[dict[str, Any]], headers: di
     """The indexer's write path for one range (inside the caller's transaction): blocks, transactions, events, then
     every event through its handler. ``decoded``: events as `Indexer` decodes them, in chain order; ``loan_ids``: the
     loans known before the range (read from the database when not given). Returns the loans known after it."""
+    store_log(conn, decoded, headers, txs)
+    writer = Writer(conn, loan_ids)
+    for d in decoded:
+        apply(writer, IndexedEvent(timestamp=headers[d["block"]].timestamp, **d))
+    writer.flush()
+    return writer.loan_ids
+
+
+def store_log(conn: Connection, decoded: Sequence[dict[str, Any]], headers: dict[int, Header],
+              txs: dict[str, TxInfo]) -> None:
+    """Stores the blocks and transactions not stored yet, and the events (the chain's log, no handler run)."""
     known_blocks = set(conn.execute(select(s.blocks.c.number).where(s.blocks.c.number.in_(list(headers)))).scalars())
     rows = [{"number": h.number, "hash": h.hash, "parent_hash": h.parent_hash, "timestamp": h.timestamp}
             for h in headers.values() if h.number not in known_blocks]
@@ -272,11 +348,6 @@ def write_range(conn: Connection, decoded: Sequence[dict[str, Any]], headers: di
             conn.execute(insert(s.transactions), fresh)
     if decoded:
         conn.execute(insert(s.events), list(decoded))
-    writer = Writer(conn, loan_ids)
-    for d in decoded:
-        apply(writer, IndexedEvent(timestamp=headers[d["block"]].timestamp, **d))
-    writer.flush()
-    return writer.loan_ids
 
 
 def rebuild(conn: Connection, batch: int = 5_000) -> int:
@@ -288,19 +359,22 @@ def rebuild(conn: Connection, batch: int = 5_000) -> int:
     for table in reversed(s.DERIVED_TABLES):
         conn.execute(delete(table))
     times = dict(conn.execute(select(s.blocks.c.number, s.blocks.c.timestamp)).all())
-    replayed, last = 0, 0
+    e = s.events.c
+    replayed, last = 0, (-1, -1)
     while True:
-        rows = conn.execute(select(s.events).where(s.events.c.id > last).order_by(s.events.c.id).limit(batch)).all()
+        # In chain order, (block, log index): a contract's logs read back later (`Indexer._backfill`) have later ids.
+        rows = conn.execute(select(s.events).where(tuple_(e.block, e.log_index) > last)
+                            .order_by(e.block, e.log_index).limit(batch)).all()
         if not rows:
             return replayed
         writer = Writer(conn)
-        for r in rows:  # ids follow chain order: ranges are stored in order, each sorted by (block, log index)
+        for r in rows:
             apply(writer, IndexedEvent(contract=r.contract, name=r.name, address=r.address, args=r.args,
                                        block=r.block, timestamp=times[r.block], tx_hash=r.tx_hash,
                                        log_index=r.log_index))
         writer.flush()
         replayed += len(rows)
-        last = rows[-1].id
+        last = (rows[-1].block, rows[-1].log_index)
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,8 +2,10 @@
 
 Every loan (status, terms, funding, principal outstanding, the note accumulator, fees not yet swept, notes
 outstanding), every holder's note balance and claimable amount, every pool account (balance, investments) and the
-pool's total, every user's public record and the treasury's figures are read through Multicall3 (in as few calls as
-the chunking allows) at the index's cursor block and compared field by field. Each difference is reported.
+pool's total, every user's public record, the treasury's figures, every note-market listing (notes left, premium,
+expiry, version) and autopay enrolment (its cap: 0 once cancelled) and the two contracts' settings are read through
+Multicall3 (in as few calls as the chunking allows) at the index's cursor block and compared field by field. Each
+difference is reported.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from disfruta.index import schema as s
 from disfruta.index.handlers import claimable
 from disfruta.multicall import Call
 
-LOAN, POOL, TREASURY, REGISTRY = (codec_for(n) for n in ("Loan", "LendingPool", "Treasury", "UserRegistry"))
+LOAN, POOL, TREASURY, REGISTRY, MARKET, AUTOPAY = (codec_for(n) for n in ("Loan", "LendingPool", "Treasury",
+                                                                          "UserRegistry", "NoteMarket", "Autopay"))
+TRADING = 3  # ITreasury.FeeType.Trading
 
 
 @dataclass(frozen=True)
@@ -121,11 +125,12 @@ def _pool_checks(conn: Connection, pool: str) -> list[Check]:
     return out
 
 
-def _treasury_checks(conn: Connection, treasury: str) -> list[Check]:
+def _treasury_checks(conn: Connection, treasury: str, trading: bool) -> list[Check]:
+    """``trading``: the deployment has a note market (a treasury of before issue #16 has no Trading fee type)."""
     r = conn.execute(select(s.treasury)).first()
     t = dict(r._mapping) if r is not None else {c.name: 0 for c in s.treasury.columns}
     policy = Call(treasury, TREASURY.function("policy"))
-    return [
+    out: list[Check] = [
         ("treasury", "reserve", t["reserve"], Call(treasury, TREASURY.function("reserve")), _same),
         ("treasury", "available_fees", t["available_fees"], Call(treasury, TREASURY.function("availableFees")), _same),
         ("treasury", "origination_fees", t["origination_fees"],
@@ -136,6 +141,52 @@ def _treasury_checks(conn: Connection, treasury: str) -> list[Check]:
         ("treasury", "reserve_share_bps", t["reserve_share_bps"], policy, lambda v: v["reserveShareBps"]),
         ("treasury", "default_cover_bps", t["default_cover_bps"], policy, lambda v: v["defaultCoverBps"]),
     ]
+    if trading:
+        out.append(("treasury", "trading_fees", t["trading_fees"],
+                    Call(treasury, TREASURY.function("feesCollected"), (TRADING,)), _same))
+    return out
+
+
+def _settings(conn: Connection) -> dict[str, Any] | None:
+    r = conn.execute(select(s.market_settings)).first()
+    return None if r is None else dict(r._mapping)
+
+
+def _market_checks(conn: Connection, market: str) -> list[Check]:
+    """Every listing the index holds against `NoteMarket.listing(loan, seller)`: notes left (0 once cancelled or
+    sold out, as on chain), premium, expiry, version; and the seller fee."""
+    out: list[Check] = []
+    query = (select(s.market_listings, s.loans.c.address).join(s.loans, s.loans.c.loan_id ==
+                                                                s.market_listings.c.loan_id)
+             .order_by(s.market_listings.c.loan_id, s.market_listings.c.seller))
+    for r in conn.execute(query):
+        entity = f"listing of {r.seller} in loan {r.loan_id}"
+        call = Call(market, MARKET.function("listing"), (r.address, r.seller))
+        out += [(entity, "notes", r.notes, call, lambda v: v["notes"]),
+                (entity, "premium_bps", r.premium_bps, call, lambda v: v["premiumBps"]),
+                (entity, "expiry", r.expiry, call, lambda v: v["expiry"]),
+                (entity, "version", r.version, call, lambda v: v["version"])]
+    settings = _settings(conn)
+    if settings is not None:
+        out.append(("note market", "seller_fee_bps", settings["seller_fee_bps"],
+                    Call(market, MARKET.function("sellerFeeBps")), _same))
+    return out
+
+
+def _autopay_checks(conn: Connection, autopay: str) -> list[Check]:
+    """Every enrolment's cap against `Autopay.capOf(loan)` (0 once cancelled), and the lead time."""
+    out: list[Check] = []
+    query = (select(s.autopay_enrolments, s.loans.c.address).join(s.loans, s.loans.c.loan_id ==
+                                                                   s.autopay_enrolments.c.loan_id)
+             .order_by(s.autopay_enrolments.c.loan_id))
+    for r in conn.execute(query):
+        out.append((f"autopay of loan {r.loan_id}", "cap", r.cap if r.active else 0,
+                    Call(autopay, AUTOPAY.function("capOf"), (r.address,)), _same))
+    settings = _settings(conn)
+    if settings is not None:
+        out.append(("autopay", "lead_time", settings["autopay_lead_time"],
+                    Call(autopay, AUTOPAY.function("leadTime")), _same))
+    return out
 
 
 def _user_checks(conn: Connection, registry: str) -> list[Check]:
@@ -180,9 +231,13 @@ def verify(engine: Engine, core: Core) -> Report:
         if "LendingPool" in dep.contracts:
             checks += _pool_checks(conn, core.address("LendingPool"))
         if "Treasury" in dep.contracts:
-            checks += _treasury_checks(conn, core.address("Treasury"))
+            checks += _treasury_checks(conn, core.address("Treasury"), "NoteMarket" in dep.contracts)
         if "UserRegistry" in dep.contracts:
             checks += _user_checks(conn, core.address("UserRegistry"))
+        if "NoteMarket" in dep.contracts:
+            checks += _market_checks(conn, core.address("NoteMarket"))
+        if "Autopay" in dep.contracts:
+            checks += _autopay_checks(conn, core.address("Autopay"))
     if block < dep.block:
         return Report(block, 0, [])
     unique: dict[tuple[str, bytes], int] = {}
