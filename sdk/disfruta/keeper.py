@@ -132,6 +132,12 @@ class Keeper:
                                     partial(self.client.loans.sweep_fees, info.address))
                 if receipt is not None:
                     report.fees_swept += sum(e.args["amount"] for e in receipt.find("FeesSwept"))
+        market = self.client.market
+        if self.sweep_min and market.available and market.fees_pending() >= self.sweep_min:
+            # the note market's seller fees: already in the Treasury, booked there as trading fees
+            receipt = self._try(report, "NoteMarket.sweepFees", market.sweep_fees)
+            if receipt is not None:
+                report.fees_swept += sum(e.args["amount"] for e in receipt.find("FeesSwept"))
         return report
 
     # ------------------------------------------------------------------------------------------- autopay

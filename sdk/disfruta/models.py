@@ -475,6 +475,7 @@ class Refusal(IntEnum):
     ABOVE_CAP = 6
     INSUFFICIENT_BALANCE = 7
     INSUFFICIENT_ALLOWANCE = 8
+    PAUSED = 9
 
     @property
     def is_failure(self) -> bool:
@@ -499,6 +500,7 @@ class Refusal(IntEnum):
             Refusal.INSUFFICIENT_BALANCE: lambda: f"the borrower's balance is below the {tokens(detail)} due",
             Refusal.INSUFFICIENT_ALLOWANCE: lambda: f"the borrower's allowance to Autopay is below the "
                                                     f"{tokens(detail)} due",
+            Refusal.PAUSED: lambda: "autopay is paused by the guardian",
         }
         return words[self]()
 

@@ -187,6 +187,14 @@ class MarketAPI(Generic[R]):
                       fee=int(e.args["fee"]), version=int(e.args["version"]), block=e.block, tx_hash=e.tx_hash,
                       timestamp=times[e.block]) for e in events]
 
+    def sweep_fees(self) -> R:
+        """Books the seller fees already sent to the Treasury as trading fees (anyone may; the keeper does)."""
+        return self._s.send(TxCall(self.address, MARKET.function("sweepFees"), ()))
+
+    def fees_pending(self, block: BlockId = "latest") -> int:
+        """Seller fees in the Treasury not yet booked there (``sweep_fees``)."""
+        return int(self._s.core.call(self.address, "NoteMarket", "feesPending", block=block))
+
     def seller_fee_bps(self, block: BlockId = "latest") -> int:
         """The seller fee, in basis points of the price (to the Treasury)."""
         return int(self._s.core.call(self.address, "NoteMarket", "sellerFeeBps", block=block))
