@@ -13,6 +13,7 @@ contract Ghost {
         uint256 cover; // reserve cover the Treasury sent in on default
         uint256 claimed; // paid out to noteholders (claim, claimFor, claimReturns)
         uint256 swept; // servicing fees swept to the Treasury
+        uint256 recovered; // the reserve's share of recoveries (after a default) swept to the Treasury
         uint256 donated; // tokens sent straight to the loan (not through any function)
         uint256 events; // repayments + cover + claims + note transfers: bounds the rounding dust
     }
@@ -23,6 +24,7 @@ contract Ghost {
     uint256 public poolDonations;
     uint256 public treasuryDonations;
     uint256 public reserveFunded;
+    uint256 public reserveRecovered; // the reserve's share of recoveries swept back to the Treasury
     uint256 public feesDistributed;
     uint256 public originationFees;
 
@@ -89,6 +91,7 @@ contract Ghost {
     function addRefunded(address loan, uint256 a) external { flows[loan].refunded += a; }
     function addCover(address loan, uint256 a) external { flows[loan].cover += a; flows[loan].events += 1; }
     function addSwept(address loan, uint256 a) external { flows[loan].swept += a; }
+    function addRecovered(address loan, uint256 a) external { flows[loan].recovered += a; reserveRecovered += a; }
     function addDonated(address loan, uint256 a) external { flows[loan].donated += a; }
     function addEvent(address loan) external { flows[loan].events += 1; }
 

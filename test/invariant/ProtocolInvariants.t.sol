@@ -201,8 +201,9 @@ contract ProtocolInvariants is DisfrutaFixture {
     /* ------------------------------------------------------------------ 3. pro rata, never more */
 
     /// What all lenders have claimed plus what they can still claim never exceeds what the loan received (repayments
-    /// and reserve cover) minus the servicing fees; the fees are exactly 1 % of each payment rounded down; and the
-    /// rounding dust kept back is at most one unit per claim-state event per noteholder.
+    /// and reserve cover) minus the servicing fees and the reserve's share of recoveries after a default; the fees are
+    /// exactly 1 % of each payment rounded down; and the rounding dust kept back is at most one unit per claim-state
+    /// event per noteholder.
     function invariant_3_lendersNeverGetMoreThanReceivedMinusFees() public view {
         uint256 n = ghost.loanCount();
         for (uint256 i; i < n; ++i) {
@@ -210,7 +211,8 @@ contract ProtocolInvariants is DisfrutaFixture {
             Ghost.LoanFlows memory f = _flows(loan);
             uint256 fees = loan.position().feesAccrued + f.swept;
             vm.assertEq(fees, f.expectedFees, "3: servicing fees != 1% of each payment (rounded down)");
-            uint256 distributable = f.repaid + f.cover - fees;
+            (,, uint256 reserveAccrued) = loan.recovery();
+            uint256 distributable = f.repaid + f.cover - fees - (reserveAccrued + f.recovered);
             uint256 paidOrOwed = f.claimed + _claimable(loan);
             vm.assertLe(paidOrOwed, distributable, "3: lenders can claim more than received minus fees");
             vm.assertLe(distributable - paidOrOwed, (f.events + 1) * (holders.length + 1), "3: rounding dust too large");
@@ -263,9 +265,9 @@ contract ProtocolInvariants is DisfrutaFixture {
     /* ------------------------------------------------------------------ 6. treasury books */
 
     /// The Treasury's token balance equals its reserve plus its available fees (plus tokens sent to it directly); its
-    /// books balance: reserve + available fees + reserve used + fees distributed = reserve funded + fees collected;
-    /// fees collected by type match what loans (and the note market's sales, invariant 12) paid; the reserve never goes
-    /// negative (never below zero as used).
+    /// books balance: reserve + available fees + reserve used + fees distributed = reserve funded + recoveries swept
+    /// back + fees collected; fees collected by type match what loans (and the note market's sales, invariant 12)
+    /// paid; the reserve never goes negative (never below zero as used).
     function invariant_6_treasuryBooksBalance() public view {
         ITreasury t = ITreasury(address(env.treasury));
         uint256 reserve_ = t.reserve();
@@ -287,9 +289,10 @@ contract ProtocolInvariants is DisfrutaFixture {
         }
         vm.assertEq(servicing, swept, "6: servicing fees != fees swept");
         vm.assertEq(t.reserveUsed(), cover, "6: reserve used != cover paid");
+        vm.assertEq(t.reserveRecovered(), ghost.reserveRecovered(), "6: reserve recovered != recoveries swept");
         vm.assertEq(
             reserve_ + available + t.reserveUsed() + ghost.feesDistributed(),
-            ghost.reserveFunded() + origination + servicing + trading,
+            ghost.reserveFunded() + ghost.reserveRecovered() + origination + servicing + trading,
             "6: books do not balance"
         );
     }
