@@ -13,6 +13,7 @@ contract Ghost {
         uint256 cover; // reserve cover the Treasury sent in on default
         uint256 claimed; // paid out to noteholders (claim, claimFor, claimReturns)
         uint256 swept; // servicing fees swept to the Treasury
+        uint256 recovered; // the reserve's share of recoveries (after a default) swept to the Treasury
         uint256 donated; // tokens sent straight to the loan (not through any function)
         uint256 events; // repayments + cover + claims + note transfers: bounds the rounding dust
     }
@@ -23,6 +24,7 @@ contract Ghost {
     uint256 public poolDonations;
     uint256 public treasuryDonations;
     uint256 public reserveFunded;
+    uint256 public reserveRecovered; // the reserve's share of recoveries swept back to the Treasury
     uint256 public feesDistributed;
     uint256 public originationFees;
 
@@ -37,6 +39,28 @@ contract Ghost {
     uint256 public mustSucceedWhilePaused;
     uint256 public mustSucceedFailures;
     string public mustSucceedBreach;
+
+    /// @dev The note market: every purchase the handlers saw succeed (price paid by the buyer, the seller fee within
+    /// it, what reached the seller) and the notes it moved, per loan.
+    uint256 public trades;
+    uint256 public tradePrices;
+    uint256 public tradingFees;
+    uint256 public sellerProceeds;
+    mapping(address loan => uint256) public notesTraded;
+    /// @dev Purchases after which the loan's supply, or the notes seller and buyer held together, had changed (must be 0).
+    uint256 public tradesNotConserving;
+
+    /// @dev Autopay: every successful collection, with what was due on its installment and the cap, read just before.
+    struct Collection {
+        address loan;
+        uint256 dueDate;
+        uint256 pulled; // what left the borrower's balance
+        uint256 due; // amountDueBy(dueDate) just before
+        uint256 cap; // capOf(loan) just before
+    }
+
+    Collection[] internal collections;
+    mapping(address loan => mapping(uint256 dueDate => uint256)) public timesCollected;
 
     /// @dev Any other rule a handler checks on the spot (auto-invest caps, self-funding, ...); empty when none broke.
     string public ruleBreach;
@@ -67,6 +91,7 @@ contract Ghost {
     function addRefunded(address loan, uint256 a) external { flows[loan].refunded += a; }
     function addCover(address loan, uint256 a) external { flows[loan].cover += a; flows[loan].events += 1; }
     function addSwept(address loan, uint256 a) external { flows[loan].swept += a; }
+    function addRecovered(address loan, uint256 a) external { flows[loan].recovered += a; reserveRecovered += a; }
     function addDonated(address loan, uint256 a) external { flows[loan].donated += a; }
     function addEvent(address loan) external { flows[loan].events += 1; }
 
@@ -104,6 +129,31 @@ contract Ghost {
             mustSucceedFailures += 1;
             mustSucceedBreach = what;
         }
+    }
+
+    function addTrade(address loan, uint256 notes, uint256 price, uint256 fee, uint256 sellerGot, bool conserved)
+        external
+    {
+        trades += 1;
+        if (!conserved) tradesNotConserving += 1;
+        tradePrices += price;
+        tradingFees += fee;
+        sellerProceeds += sellerGot;
+        notesTraded[loan] += notes;
+        flows[loan].events += 1; // a sale is a note transfer: it checkpoints both holders (invariant 3's dust bound)
+    }
+
+    function addCollection(address loan, uint256 dueDate, uint256 pulled, uint256 due, uint256 cap) external {
+        collections.push(Collection(loan, dueDate, pulled, due, cap));
+        timesCollected[loan][dueDate] += 1;
+    }
+
+    function collectionCount() external view returns (uint256) {
+        return collections.length;
+    }
+
+    function collection(uint256 i) external view returns (Collection memory) {
+        return collections[i];
     }
 
     function breach(string calldata what) external {

@@ -14,10 +14,12 @@ import {BorrowerHandler} from "./handlers/BorrowerHandler.sol";
 import {GuardianHandler} from "./handlers/GuardianHandler.sol";
 import {KeeperHandler} from "./handlers/KeeperHandler.sol";
 import {LenderHandler} from "./handlers/LenderHandler.sol";
+import {NotesAutopayHandler} from "./handlers/NotesAutopayHandler.sol";
 import {TimeHandler} from "./handlers/TimeHandler.sol";
 
-/// @notice DESIGN.md's invariants 1–8 over a whole market, under random sequences of borrower, lender, keeper,
-/// guardian, governance, attacker and time actions. Each invariant is an English sentence above its check.
+/// @notice DESIGN.md's invariants 1–8 over a whole market, and 9–12 over its note market and autopay, under random
+/// sequences of borrower, lender, trader, autopay, keeper, guardian, governance, attacker and time actions. Each
+/// invariant is an English sentence above its check.
 /// Campaign size: foundry.toml's profiles (`ci`: bounded, `deep`: `make verify`).
 contract ProtocolInvariants is DisfrutaFixture {
     Ghost internal ghost;
@@ -27,6 +29,7 @@ contract ProtocolInvariants is DisfrutaFixture {
     GuardianHandler internal guardianHandler;
     TimeHandler internal timeHandler;
     AttackerHandler internal attackerHandler;
+    NotesAutopayHandler internal notesAutopayHandler;
 
     address[] internal borrowers;
     address[] internal lenders;
@@ -65,6 +68,7 @@ contract ProtocolInvariants is DisfrutaFixture {
         (candidates[8], candidates[9], candidates[10]) = (lenders[0], lenders[1], lenders[3]);
         (candidates[11], candidates[12], candidates[13]) = (address(0xFA7E), address(0xBAD1), address(0xBAD2));
         attackerHandler = new AttackerHandler(env, ghost, borrowers, lenders, candidates);
+        notesAutopayHandler = new NotesAutopayHandler(env, ghost, borrowers, lenders, address(0xFA7E));
 
         // Two approved applications so the campaign has something to fund from its first call.
         vm.prank(address(0xB0));
@@ -94,6 +98,29 @@ contract ProtocolInvariants is DisfrutaFixture {
         vm.prank(address(0xB2));
         Loan(c).withdrawFunds();
         ghost.addOriginationFee(env.treasury.feesCollected(ITreasury.FeeType.Origination) - feesBefore);
+        // Loan 4, a longer one (3,000 over 36 months), funded by three other lenders and drawn.
+        vm.prank(address(0xB1));
+        (, address d) = env.factory.createLoan(3_000 * UNIT, 36, 2, 7 days);
+        ghost.addLoan(d);
+        vm.prank(env.underwriter);
+        env.factory.approveLoan(4);
+        for (uint256 k = 1; k < 4; ++k) {
+            env.token.mint(lenders[k], 1_000 * UNIT);
+            vm.startPrank(lenders[k]);
+            env.token.approve(d, 1_000 * UNIT);
+            Loan(d).fundLoan(1_000 * UNIT);
+            vm.stopPrank();
+            ghost.addFunded(d, 1_000 * UNIT);
+        }
+        feesBefore = env.treasury.feesCollected(ITreasury.FeeType.Origination);
+        vm.prank(address(0xB1));
+        Loan(d).withdrawFunds();
+        ghost.addOriginationFee(env.treasury.feesCollected(ITreasury.FeeType.Origination) - feesBefore);
+        // Both borrowers enrol their active loan in autopay (cap: two payments) and approve the token; a lender of each
+        // lists part of her notes (at par, at a 2 % discount) and approves the market: the campaign can collect and
+        // trade from its first call.
+        _enrolAndList(c, address(0xB2), lenders[0], 250 * UNIT, 0);
+        _enrolAndList(d, address(0xB1), lenders[1], 500 * UNIT, -200);
         // Every lender keeps cash in the pool with broad auto-invest criteria.
         for (uint256 k; k < lenders.length; ++k) {
             address l = lenders[k];
@@ -125,6 +152,7 @@ contract ProtocolInvariants is DisfrutaFixture {
         targetContract(address(guardianHandler));
         targetContract(address(timeHandler));
         targetContract(address(attackerHandler));
+        targetContract(address(notesAutopayHandler));
     }
 
     /* ------------------------------------------------------------------ 1. solvency of every loan */
@@ -173,8 +201,9 @@ contract ProtocolInvariants is DisfrutaFixture {
     /* ------------------------------------------------------------------ 3. pro rata, never more */
 
     /// What all lenders have claimed plus what they can still claim never exceeds what the loan received (repayments
-    /// and reserve cover) minus the servicing fees; the fees are exactly 1 % of each payment rounded down; and the
-    /// rounding dust kept back is at most one unit per claim-state event per noteholder.
+    /// and reserve cover) minus the servicing fees and the reserve's share of recoveries after a default; the fees are
+    /// exactly 1 % of each payment rounded down; and the rounding dust kept back is at most one unit per claim-state
+    /// event per noteholder.
     function invariant_3_lendersNeverGetMoreThanReceivedMinusFees() public view {
         uint256 n = ghost.loanCount();
         for (uint256 i; i < n; ++i) {
@@ -182,7 +211,8 @@ contract ProtocolInvariants is DisfrutaFixture {
             Ghost.LoanFlows memory f = _flows(loan);
             uint256 fees = loan.position().feesAccrued + f.swept;
             vm.assertEq(fees, f.expectedFees, "3: servicing fees != 1% of each payment (rounded down)");
-            uint256 distributable = f.repaid + f.cover - fees;
+            (,, uint256 reserveAccrued) = loan.recovery();
+            uint256 distributable = f.repaid + f.cover - fees - (reserveAccrued + f.recovered);
             uint256 paidOrOwed = f.claimed + _claimable(loan);
             vm.assertLe(paidOrOwed, distributable, "3: lenders can claim more than received minus fees");
             vm.assertLe(distributable - paidOrOwed, (f.events + 1) * (holders.length + 1), "3: rounding dust too large");
@@ -235,8 +265,9 @@ contract ProtocolInvariants is DisfrutaFixture {
     /* ------------------------------------------------------------------ 6. treasury books */
 
     /// The Treasury's token balance equals its reserve plus its available fees (plus tokens sent to it directly); its
-    /// books balance: reserve + available fees + reserve used + fees distributed = reserve funded + fees collected;
-    /// fees collected by type match what loans paid; the reserve never goes negative (never below zero as used).
+    /// books balance: reserve + available fees + reserve used + fees distributed = reserve funded + recoveries swept
+    /// back + fees collected; fees collected by type match what loans (and the note market's sales, invariant 12)
+    /// paid; the reserve never goes negative (never below zero as used).
     function invariant_6_treasuryBooksBalance() public view {
         ITreasury t = ITreasury(address(env.treasury));
         uint256 reserve_ = t.reserve();
@@ -246,6 +277,7 @@ contract ProtocolInvariants is DisfrutaFixture {
         );
         uint256 origination = t.feesCollected(ITreasury.FeeType.Origination);
         uint256 servicing = t.feesCollected(ITreasury.FeeType.Servicing);
+        uint256 trading = t.feesCollected(ITreasury.FeeType.Trading);
         vm.assertEq(origination, ghost.originationFees(), "6: origination fees != drawdown fees");
         uint256 swept;
         uint256 cover;
@@ -257,9 +289,10 @@ contract ProtocolInvariants is DisfrutaFixture {
         }
         vm.assertEq(servicing, swept, "6: servicing fees != fees swept");
         vm.assertEq(t.reserveUsed(), cover, "6: reserve used != cover paid");
+        vm.assertEq(t.reserveRecovered(), ghost.reserveRecovered(), "6: reserve recovered != recoveries swept");
         vm.assertEq(
             reserve_ + available + t.reserveUsed() + ghost.feesDistributed(),
-            ghost.reserveFunded() + origination + servicing,
+            ghost.reserveFunded() + ghost.reserveRecovered() + origination + servicing + trading,
             "6: books do not balance"
         );
     }
@@ -283,6 +316,65 @@ contract ProtocolInvariants is DisfrutaFixture {
         vm.assertEq(ghost.mustSucceedFailures(), 0, string.concat("8: ", ghost.mustSucceedBreach()));
     }
 
+    /* ------------------------------------------------------------------ 9. notes conserved across trades */
+
+    /// For every loan, the notes its known holders hold add up to its supply, and the supply is the principal funded
+    /// less what was refunded, however many notes were sold on the market or moved away: no purchase changed a loan's
+    /// supply or the notes its seller and buyer held together.
+    function invariant_9_notesConservedAcrossTrades() public view {
+        vm.assertEq(ghost.tradesNotConserving(), 0, "9: a purchase minted, burnt or lost notes");
+        uint256 n = ghost.loanCount();
+        for (uint256 i; i < n; ++i) {
+            Loan loan = Loan(ghost.loans(i));
+            Ghost.LoanFlows memory f = _flows(loan);
+            uint256 held;
+            for (uint256 k; k < holders.length; ++k) held += loan.balanceOf(holders[k]);
+            uint256 supply = loan.totalSupply();
+            vm.assertEq(held, supply, "9: holders' notes != supply");
+            vm.assertEq(supply, f.funded - f.refunded, "9: supply != principal funded - refunded");
+        }
+    }
+
+    /* ------------------------------------------------------------------ 10. market and autopay hold nothing */
+
+    /// After every call the note market holds no tokens and no notes of any loan (nothing is escrowed), and the
+    /// autopay holds no tokens (a collection goes from the borrower straight into the loan) and no notes.
+    function invariant_10_marketAndAutopayHoldNothing() public view {
+        vm.assertEq(env.token.balanceOf(address(env.market)), 0, "10: the note market holds tokens");
+        vm.assertEq(env.token.balanceOf(address(env.autopay)), 0, "10: the autopay holds tokens");
+        uint256 n = ghost.loanCount();
+        for (uint256 i; i < n; ++i) {
+            Loan loan = Loan(ghost.loans(i));
+            vm.assertEq(loan.balanceOf(address(env.market)), 0, "10: the note market holds notes");
+            vm.assertEq(loan.balanceOf(address(env.autopay)), 0, "10: the autopay holds notes");
+        }
+    }
+
+    /* ------------------------------------------------------------------ 11. autopay never pulls more than due */
+
+    /// Every collection pulled from the borrower at most what was due on its installment (amountDueBy its due date,
+    /// read just before) and at most the borrower's cap, and no installment (loan, due date) was collected twice.
+    function invariant_11_autopayNeverPullsMoreThanDue() public view {
+        uint256 m = ghost.collectionCount();
+        for (uint256 i; i < m; ++i) {
+            Ghost.Collection memory c = ghost.collection(i);
+            vm.assertLe(c.pulled, c.due, "11: autopay pulled more than was due");
+            vm.assertLe(c.pulled, c.cap, "11: autopay pulled more than the cap");
+            vm.assertEq(ghost.timesCollected(c.loan, c.dueDate), 1, "11: an installment was collected twice");
+        }
+    }
+
+    /* ------------------------------------------------------------------ 12. trading fees */
+
+    /// The Treasury's trading fees are exactly the seller fees of the purchases made, and the sellers together got the
+    /// prices paid less those fees (each sale is checked on the spot: seller got price - fee).
+    function invariant_12_tradingFeesAreTheSellerFeesOfPurchases() public view {
+        vm.assertEq(
+            env.treasury.feesCollected(ITreasury.FeeType.Trading), ghost.tradingFees(), "12: trading fees != fees of purchases"
+        );
+        vm.assertEq(ghost.sellerProceeds() + ghost.tradingFees(), ghost.tradePrices(), "12: sellers got != prices - fees");
+    }
+
     /// The rules the handlers checked on the spot (auto-invest caps, self-funding, exact payouts) all held.
     function invariant_handlerRulesHeld() public view {
         vm.assertEq(bytes(ghost.ruleBreach()).length, 0, ghost.ruleBreach());
@@ -294,6 +386,8 @@ contract ProtocolInvariants is DisfrutaFixture {
         console.log("privileged calls refused", ghost.privilegedAttempts());
         console.log("must-succeed operations", ghost.mustSucceed());
         console.log("  of them while paused", ghost.mustSucceedWhilePaused());
+        console.log("note purchases", ghost.trades());
+        console.log("autopay collections", ghost.collectionCount());
         uint256 m = ghost.callNameCount();
         for (uint256 i; i < m; ++i) {
             bytes32 name = ghost.callNames(i);
@@ -302,6 +396,18 @@ contract ProtocolInvariants is DisfrutaFixture {
     }
 
     /* ------------------------------------------------------------------ helpers */
+
+    function _enrolAndList(address loan, address borrower, address seller, uint256 notes, int256 premiumBps) private {
+        uint256 payment = Loan(loan).terms().monthlyPayment;
+        vm.startPrank(borrower);
+        env.autopay.enrol(loan, 2 * payment);
+        env.token.approve(address(env.autopay), type(uint256).max);
+        vm.stopPrank();
+        vm.startPrank(seller);
+        env.market.list(loan, notes, premiumBps, 0);
+        Loan(loan).approve(address(env.market), notes);
+        vm.stopPrank();
+    }
 
     function _claimable(Loan loan) private view returns (uint256 sum) {
         for (uint256 k; k < holders.length; ++k) sum += loan.claimable(holders[k]);

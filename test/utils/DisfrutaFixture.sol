@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {Autopay} from "../../contracts/Autopay.sol";
 import {DisfrutaProxy} from "../../contracts/DisfrutaProxy.sol";
 import {LendingPool} from "../../contracts/LendingPool.sol";
 import {Loan} from "../../contracts/Loan.sol";
 import {LoanFactory} from "../../contracts/LoanFactory.sol";
+import {NoteMarket} from "../../contracts/NoteMarket.sol";
 import {Treasury} from "../../contracts/Treasury.sol";
 import {UserRegistry} from "../../contracts/UserRegistry.sol";
 import {ILoan} from "../../contracts/interfaces/ILoan.sol";
@@ -20,6 +22,8 @@ struct Env {
     LoanFactory factory;
     Treasury treasury;
     LendingPool pool;
+    NoteMarket market;
+    Autopay autopay;
     Loan loanImpl;
     address gov; // the timelock: DEFAULT_ADMIN_ROLE everywhere
     address kycAdmin;
@@ -31,9 +35,11 @@ struct Env {
     uint256 oracleKey;
 }
 
-/// @notice Deploys one market the way `sdk/disfruta/governance/market.py` does (6-decimal token; registry, factory, treasury and
-/// pool behind `DisfrutaProxy`; a Loan implementation with the default `Config`; the default rate table) and onboards
-/// users through both paths: the admin path (registerUser + verifyUser) and oracle-signed EIP-712 attestations.
+/// @notice Deploys one market the way `sdk/disfruta/governance/market.py` (`deploy_market`) does: a 6-decimal token;
+/// registry, factory, treasury, pool, note market and autopay behind `DisfrutaProxy`, in that order; a Loan
+/// implementation with the default `Config`, naming the autopay; the default rate table; the guardian on every
+/// pausable contract and the note market as the Treasury's fee collector. Onboards users through both paths: the
+/// admin path (registerUser + verifyUser) and oracle-signed EIP-712 attestations.
 abstract contract DisfrutaFixture is TestBase {
     uint256 internal constant UNIT = 1e6;
     uint256 internal constant DAY = 1 days;
@@ -41,6 +47,8 @@ abstract contract DisfrutaFixture is TestBase {
     uint256 internal constant ORACLE_KEY = 0xA11CE;
     uint16 internal constant SERVICING_FEE_BPS = 100;
     uint256 internal constant MIN_NOTE = 25 * UNIT;
+    uint256 internal constant SELLER_FEE_BPS = 100; // MarketParams.seller_fee_bps
+    uint256 internal constant AUTOPAY_LEAD_TIME = 3 days; // MarketParams.autopay_lead_time
 
     Env internal env;
 
@@ -92,6 +100,23 @@ abstract contract DisfrutaFixture is TestBase {
                 )
             )
         );
+        // The note market and the autopay come before the Loan implementation, whose Config names the autopay.
+        env.market = NoteMarket(
+            address(
+                new DisfrutaProxy(
+                    address(new NoteMarket()),
+                    abi.encodeCall(NoteMarket.initialize, (gov, address(env.factory), address(env.treasury), SELLER_FEE_BPS))
+                )
+            )
+        );
+        env.autopay = Autopay(
+            address(
+                new DisfrutaProxy(
+                    address(new Autopay()),
+                    abi.encodeCall(Autopay.initialize, (gov, address(env.factory), AUTOPAY_LEAD_TIME))
+                )
+            )
+        );
         env.loanImpl = new Loan(
             ILoan.Config({
                 factory: address(env.factory),
@@ -107,7 +132,8 @@ abstract contract DisfrutaFixture is TestBase {
                 gracePeriod: uint32(15 days),
                 defaultAfter: uint32(120 days),
                 acceptanceWindow: uint32(7 days),
-                drawdownWindow: uint32(30 days)
+                drawdownWindow: uint32(30 days),
+                autopay: address(env.autopay)
             })
         );
 
@@ -124,6 +150,10 @@ abstract contract DisfrutaFixture is TestBase {
         env.factory.grantRole(env.factory.UNDERWRITER_ROLE(), env.underwriter);
         env.factory.grantRole(env.factory.GUARDIAN_ROLE(), env.guardian);
         env.pool.grantRole(env.pool.GUARDIAN_ROLE(), env.guardian);
+        env.market.grantRole(env.market.GUARDIAN_ROLE(), env.guardian);
+        env.autopay.grantRole(env.autopay.GUARDIAN_ROLE(), env.guardian);
+        // The note market records its seller fees in the Treasury.
+        env.treasury.grantRole(env.treasury.FEE_COLLECTOR_ROLE(), address(env.market));
         env.registry.addSigner(env.oracle);
         vm.stopPrank();
     }

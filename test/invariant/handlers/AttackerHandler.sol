@@ -55,7 +55,7 @@ contract AttackerHandler is HandlerBase {
 
     function _pickCaller(uint256 seed, address[3] memory allowed) private view returns (address) {
         for (uint256 k; k < candidates.length; ++k) {
-            address c = candidates[(seed + k) % candidates.length];
+            address c = candidates[(seed % candidates.length + k) % candidates.length];
             if (c != allowed[0] && c != allowed[1] && c != allowed[2]) return c;
         }
         return address(0);

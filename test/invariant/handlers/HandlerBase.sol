@@ -42,7 +42,7 @@ abstract contract HandlerBase is TestBase {
         uint256 n = ghost.loanCount();
         if (n == 0) return (Loan(address(0)), false);
         for (uint256 k; k < n; ++k) {
-            Loan candidate = Loan(ghost.loans((seed + k) % n));
+            Loan candidate = Loan(ghost.loans((seed % n + k) % n));
             if ((statusMask >> uint8(candidate.status())) & 1 == 1) return (candidate, true);
         }
         return (Loan(ghost.loans(seed % n)), true);
@@ -52,7 +52,7 @@ abstract contract HandlerBase is TestBase {
     function _lenderWith(Loan loan, uint256 seed, bool wantNotes) internal view returns (address) {
         uint256 n = lenders.length;
         for (uint256 k; k < n; ++k) {
-            address l = lenders[(seed + k) % n];
+            address l = lenders[(seed % n + k) % n];
             if (wantNotes ? loan.balanceOf(l) != 0 : loan.claimable(l) != 0) return l;
         }
         return lenders[seed % n];

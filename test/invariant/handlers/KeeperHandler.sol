@@ -46,7 +46,7 @@ contract KeeperHandler is HandlerBase {
         address[] memory batch = new address[](n);
         uint256 size;
         for (uint256 i; i < n; ++i) {
-            address l = lenders[(i + rotation) % n];
+            address l = lenders[(i + rotation % n) % n];
             if ((mask >> i) & 1 == 1) batch[size++] = l;
         }
         assembly {
@@ -122,9 +122,12 @@ contract KeeperHandler is HandlerBase {
     function sweepFees(uint256 loanSeed) external {
         (Loan loan, bool ok) = _loan(loanSeed);
         if (!ok) return;
+        uint256 recoveredBefore = env.treasury.reserveRecovered();
         vm.prank(env.keeper);
         try loan.sweepFees() returns (uint256 amount) {
             ghost.addSwept(address(loan), amount);
+            // A defaulted loan's sweep also returns the reserve's share of its recoveries.
+            ghost.addRecovered(address(loan), env.treasury.reserveRecovered() - recoveredBefore);
             _count("keeper.sweepFees");
         } catch {}
     }
