@@ -104,16 +104,16 @@ abstract contract DisfrutaFixture is TestBase {
         env.market = NoteMarket(
             address(
                 new DisfrutaProxy(
-                    address(new NoteMarket()),
-                    abi.encodeCall(NoteMarket.initialize, (gov, address(env.factory), address(env.treasury), SELLER_FEE_BPS))
+                    address(new NoteMarket(address(env.factory), address(env.treasury))),
+                    abi.encodeCall(NoteMarket.initialize, (gov, SELLER_FEE_BPS))
                 )
             )
         );
         env.autopay = Autopay(
             address(
                 new DisfrutaProxy(
-                    address(new Autopay()),
-                    abi.encodeCall(Autopay.initialize, (gov, address(env.factory), AUTOPAY_LEAD_TIME))
+                    address(new Autopay(address(env.factory))),
+                    abi.encodeCall(Autopay.initialize, (gov, AUTOPAY_LEAD_TIME))
                 )
             )
         );
