@@ -40,8 +40,8 @@ library NoteValuation {
 
     /// @dev Fixed point of rates: 1e18 = 100 % a year.
     uint256 internal constant WAD = 1e18;
-    /// @dev Fixed point of discount factors (1e27): nine digits below a WAD, so the rounding of the factors costs
-    /// far less than a token unit on any loan.
+    /// @dev Fixed point of discount factors (1e27): nine digits below a WAD, so each rounding of a factor costs
+    /// 1e-27 of an amount.
     uint256 internal constant DISCOUNT_ONE = 1e27;
     /// @dev Periods per year: the period rate is the annual rate / 12.
     int256 internal constant PERIODS_PER_YEAR = 12;
@@ -84,7 +84,7 @@ library NoteValuation {
     /// accrues it (`LoanMath.interestFor`, rounded up), and a payment goes to late fees, then interest, then
     /// principal. What is due on a date is the late fees plus the level payments not yet covered, at most what is
     /// owed; the last installment pays everything owed. No new late fee arises (every payment is on time).
-    /// @dev Zero flows (an installment already covered by a prepayment) are left out; the arrays have exactly one
+    /// @dev A flow of zero (nothing owed, a zero payment or a 100 % fee) is left out; the arrays have exactly one
     /// entry per flow, in date order. A loan owing nothing has none.
     /// @param s The loan's state, accrued to `nowTs`.
     /// @param nowTs The valuation time.
@@ -147,11 +147,12 @@ library NoteValuation {
     /// stub: the odd-first-period convention of bonds, which matches the loan's simple accrual within a period.
     /// @dev Rounding: i is annualRateWad / 12 rounded toward zero (at most 1e-18 a period off); 1 / (1 + i), its
     /// powers, the stub's factor and each discounted amount (in 1e-18 of a unit) are rounded down, and so is the sum,
-    /// so the result is at most the exact value and below it by less than one unit plus about (m + 3) · 1e-27 of
-    /// each amount. Powers are computed incrementally: flows in date order (as `flows` returns them) cost one
-    /// multiplication a period; a flow dated before the previous one restarts the power. The stub's factor is
-    /// computed again only when the stub changes (the due dates after `nowTs` all share one). Reverts on overflow only
-    /// far outside any loan's range (rates far below −99 % a year over long horizons, or above 1e50 % a year).
+    /// so the result is at most the exact value and below it by less than one unit plus about
+    /// (m + 3) · 1e-27 · max(1, factor) of each amount. Powers are computed incrementally: flows in date order (as
+    /// `flows` returns them) cost one multiplication a period; a flow dated before the previous one restarts the
+    /// power. The stub's factor is computed again only when the stub changes (the due dates after `nowTs` all share
+    /// one). Reverts on overflow only far outside any loan's range (rates far below −99 % a year over long horizons,
+    /// or above 1e50 % a year).
     /// @param dates Each flow's date (at or after `nowTs`).
     /// @param amounts Each flow's amount, in token units.
     /// @param nowTs The valuation time.
@@ -185,32 +186,32 @@ library NoteValuation {
         return sum / WAD;
     }
 
-    /// @notice The annual rate (WAD, signed) at which the cash flows' present value equals `price`: the smallest
-    /// rate at which `presentValue` is at most `price`, found by bisection on integers between YIELD_LOW and
-    /// YIELD_HIGH (the present value falls as the rate rises). A price at or above the value at YIELD_LOW gives
+    /// @notice The annual rate (WAD, signed) at which the cash flows' present value equals `cost`: the smallest
+    /// rate at which `presentValue` is at most `cost`, found by bisection on integers between YIELD_LOW and
+    /// YIELD_HIGH (the present value falls as the rate rises). A cost at or above the value at YIELD_LOW gives
     /// YIELD_LOW, one at or below the value at YIELD_HIGH gives YIELD_HIGH.
     /// @dev At most YIELD_ITERATIONS + 2 present values. Within the bracket the answer is exact for the rounded
     /// present value, whose one-unit steps set its precision: about 1 / (value · duration in years) a year.
     /// @param dates Each flow's date (at or after `nowTs`).
     /// @param amounts Each flow's amount, in token units.
     /// @param nowTs The valuation time.
-    /// @param price What the flows cost at `nowTs`, in token units.
+    /// @param cost What the flows cost at `nowTs` (a price), in token units.
     /// @return annualRateWad The yield, in [YIELD_LOW, YIELD_HIGH].
-    function yieldToMaturity(uint256[] memory dates, uint256[] memory amounts, uint256 nowTs, uint256 price)
+    function yieldToMaturity(uint256[] memory dates, uint256[] memory amounts, uint256 nowTs, uint256 cost)
         internal
         pure
         returns (int256 annualRateWad)
     {
         if (dates.length != amounts.length) revert NoteValuationLengthMismatch(dates.length, amounts.length);
         if (dates.length == 0) revert NoteValuationNoFlows();
-        if (price >= presentValue(dates, amounts, nowTs, YIELD_LOW)) return YIELD_LOW;
-        if (price <= presentValue(dates, amounts, nowTs, YIELD_HIGH)) return YIELD_HIGH;
-        // Invariant: presentValue(low) > price ≥ presentValue(high).
+        if (cost >= presentValue(dates, amounts, nowTs, YIELD_LOW)) return YIELD_LOW;
+        if (cost <= presentValue(dates, amounts, nowTs, YIELD_HIGH)) return YIELD_HIGH;
+        // Invariant: presentValue(low) > cost ≥ presentValue(high).
         int256 low = YIELD_LOW;
         int256 high = YIELD_HIGH;
         for (uint256 n; n < YIELD_ITERATIONS && high - low > 1; ++n) {
             int256 mid = low + (high - low) / 2;
-            if (presentValue(dates, amounts, nowTs, mid) > price) low = mid;
+            if (presentValue(dates, amounts, nowTs, mid) > cost) low = mid;
             else high = mid;
         }
         return high;
@@ -257,12 +258,12 @@ library NoteValuation {
     /// @dev power · base^n in DISCOUNT_ONE fixed point, by squaring; every product rounded down. One multiplication
     /// for n = 1.
     function _raise(uint256 power, uint256 base, uint256 n) private pure returns (uint256) {
-        while (true) {
-            if (n & 1 == 1) power = Math.mulDiv(power, base, DISCOUNT_ONE);
-            n >>= 1;
-            if (n == 0) return power;
+        if (n & 1 == 1) power = Math.mulDiv(power, base, DISCOUNT_ONE);
+        for (n >>= 1; n != 0; n >>= 1) {
             base = Math.mulDiv(base, base, DISCOUNT_ONE);
+            if (n & 1 == 1) power = Math.mulDiv(power, base, DISCOUNT_ONE);
         }
+        return power;
     }
 
     /// @dev 1 / (1 + i · stub / PERIOD) in DISCOUNT_ONE fixed point, rounded down once (exact for the given i). The

@@ -31,12 +31,12 @@ contract NoteValuationHarness {
     }
 
     /// @notice `NoteValuation.yieldToMaturity`.
-    function yieldToMaturity(uint256[] memory dates, uint256[] memory amounts, uint256 nowTs, uint256 price)
+    function yieldToMaturity(uint256[] memory dates, uint256[] memory amounts, uint256 nowTs, uint256 cost)
         external
         pure
         returns (int256 annualRateWad)
     {
-        return NoteValuation.yieldToMaturity(dates, amounts, nowTs, price);
+        return NoteValuation.yieldToMaturity(dates, amounts, nowTs, cost);
     }
 
     /// @notice `NoteValuation.price`.

@@ -108,7 +108,7 @@ def remaining_flows(state: LoanState, now: int) -> list[tuple[int, int]]:
     From the first installment not yet covered, each installment is paid on its due date (arrears at ``now``);
     interest accrues between payments as the loan accrues it; a payment goes to late fees, then interest, then
     principal. What is due is the late fees plus the level payments not yet covered, at most what is owed; the last
-    installment pays everything owed. Zero flows (an installment covered by a prepayment) are left out.
+    installment pays everything owed. A flow of zero (nothing owed, a zero payment or a 100 % fee) is left out.
     """
     if state.term_months == 0:
         raise ZeroTermError("the loan state has a term of 0 months")
@@ -157,7 +157,7 @@ def present_value(flows: Sequence[tuple[int, int]], now: int, annual_rate_wad: i
     zero to a WAD), ``m`` the whole periods until its date and ``w`` the fraction of a period left over; compound for
     whole periods, simple interest for the stub (the odd-first-period convention of bonds). Every step rounds down,
     so the result is at most the exact value of that formula and below it by less than a unit plus about
-    ``(m + 3) * 1e-27`` of each amount.
+    ``(m + 3) * 1e-27 * max(1, factor)`` of each amount.
     """
     period_rate = _div_toward_zero(annual_rate_wad, PERIODS_PER_YEAR)
     if WAD + period_rate <= 0:
@@ -234,13 +234,15 @@ def _div_toward_zero(numerator: int, denominator: int) -> int:
 def _raise(power: int, base: int, n: int) -> int:
     """``power * base**n`` in `DISCOUNT_ONE` fixed point by squaring, each product rounded down (the contract's
     order of operations exactly)."""
-    while True:
+    if n & 1:
+        power = power * base // DISCOUNT_ONE
+    n >>= 1
+    while n:
+        base = base * base // DISCOUNT_ONE
         if n & 1:
             power = power * base // DISCOUNT_ONE
         n >>= 1
-        if n == 0:
-            return power
-        base = base * base // DISCOUNT_ONE
+    return power
 
 
 def _stub_discount(period_rate: int, stub: int) -> int:
