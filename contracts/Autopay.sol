@@ -129,8 +129,8 @@ contract Autopay is IAutopay, AccessControlUpgradeable, ReentrancyGuardTransient
     /* ------------------------------------------------------------------ governance */
 
     /// @inheritdoc IAutopay
-    function setLeadTime(uint256 leadTime_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setLeadTime(leadTime_);
+    function setLeadTime(uint256 newLeadTime) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setLeadTime(newLeadTime);
     }
 
     /// @inheritdoc IAutopay

@@ -149,7 +149,8 @@ contract NoteMarket is INoteMarket, AccessControlUpgradeable, ReentrancyGuardTra
         uint256 fee = price * cfg.sellerFeeBps / BPS; // rounded down, for the seller
         if (fee != 0) _s().settings.feesPending = cfg.feesPending + uint128(fee); // fee < price ≤ 2^128
         emit NotesSold(loan, seller, msg.sender, notes, price, fee, version);
-        // slither-disable-next-line reentrancy-no-eth -- the factory's loan and the market's token; nonReentrant
+        // The seller approved the market for these notes (checked in `_admit`): moving them is the market's job.
+        // slither-disable-next-line reentrancy-no-eth,arbitrary-send-erc20 -- the factory's loan; nonReentrant
         IERC20(loan).safeTransferFrom(seller, msg.sender, notes);
         _ASSET.safeTransferFrom(msg.sender, seller, price - fee);
         if (fee != 0) _ASSET.safeTransferFrom(msg.sender, address(_TREASURY), fee);

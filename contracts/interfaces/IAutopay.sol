@@ -65,7 +65,7 @@ interface IAutopay {
     function pull(uint256 amount) external;
 
     /// @notice Sets how long before a due date collection opens (governance; at most 15 days).
-    function setLeadTime(uint256 leadTime) external;
+    function setLeadTime(uint256 newLeadTime) external;
 
     /// @notice Stops collections (guardian). Enrolment and cancellation keep working.
     function pause() external;

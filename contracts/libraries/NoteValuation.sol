@@ -168,10 +168,10 @@ library NoteValuation {
         if (int256(WAD) + periodRate <= 0) revert NoteValuationRateTooLow(annualRateWad);
         uint256 perPeriod = DISCOUNT_ONE * WAD / uint256(int256(WAD) + periodRate); // 1 / (1 + i), rounded down
         uint256 power = DISCOUNT_ONE; // perPeriod ^ periods
-        uint256 periods;
-        uint256 stub; // the stub of the previous flow, and its discount factor
+        uint256 periods = 0;
+        uint256 stub = 0; // the stub of the previous flow, and its discount factor
         uint256 stubDiscount = DISCOUNT_ONE;
-        uint256 sum; // in 1e-18 of a token unit
+        uint256 sum = 0; // in 1e-18 of a token unit
         for (uint256 k; k < dates.length; ++k) {
             if (dates[k] < nowTs) revert NoteValuationFlowBeforeNow(dates[k], nowTs);
             uint256 elapsed = dates[k] - nowTs;
