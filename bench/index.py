@@ -172,7 +172,12 @@ def _pg_url() -> str | None:
 
 
 def measure_index(log: Callable[[str], None]) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="disfruta-bench-index-"))
+    # The SQLite files of every size (about 1.6 GB at 100,000 loans) go when the section ends, failed or not.
+    with tempfile.TemporaryDirectory(prefix="disfruta-bench-index-") as tmp:
+        return _measure_index(Path(tmp), log)
+
+
+def _measure_index(folder: Path, log: Callable[[str], None]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with Anvil() as node:
         m = _market(node, log)
