@@ -87,6 +87,9 @@ CREDIT = "tests/security/test_credit_rules.py::"
 CONSERVATION = ("tests/security/test_conservation.py::"
                 "test_conservation__random_life_with_transfers_claims_default__paid_in_equals_paid_out_plus_dust")
 
+MARKET = "tests/test_note_market.py::"
+AUTOPAY = "tests/test_autopay.py::"
+
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="loan-self-funding",
@@ -421,6 +424,70 @@ MUTATIONS: tuple[Mutation, ...] = (
         edits=(Edit("    function sweepLoanSurplus(uint256 loanId) external onlyRole(DEFAULT_ADMIN_ROLE) returns",
                     "    function sweepLoanSurplus(uint256 loanId) external returns"),),
         tests=(CREDIT + "test_sweep_surplus__not_admin__reverts",),
+    ),
+    # --- the note market and autopay (issue #16)
+    Mutation(
+        name="market-listing-version",
+        file="contracts/NoteMarket.sol",
+        removes="NoteMarket refuses a purchase naming a stale listing version (the seller relisted)",
+        edits=(delete('        if (l.version != version) revert MarketListingChanged(version, l.version);\n'),),
+        tests=(MARKET + "test_buy__seller_relisted__reverts_listing_changed",),
+    ),
+    Mutation(
+        name="market-max-price",
+        file="contracts/NoteMarket.sol",
+        removes="NoteMarket refuses a price above the buyer's maximum",
+        edits=(delete('        if (price > maxPrice) revert MarketPriceAboveMax(price, maxPrice);\n'),),
+        tests=(MARKET + "test_buy__max_price_below_price__reverts",),
+    ),
+    Mutation(
+        name="market-borrower-buys",
+        file="contracts/NoteMarket.sol",
+        removes="NoteMarket refuses the borrower buying notes of its own loan",
+        edits=(delete('        if (msg.sender == st.borrower) revert MarketBorrowerCannotBuy(msg.sender);\n'),),
+        tests=(MARKET + "test_buy__borrower__reverts_even_as_verified_lender",),
+    ),
+    Mutation(
+        name="market-late-loan",
+        file="contracts/NoteMarket.sol",
+        removes="NoteMarket refuses notes of a loan past an installment's grace period",
+        edits=(delete('        if (block.timestamp > graceEnd) revert MarketLoanLate(loan, st.nextDueDate, graceEnd);\n'),),
+        tests=(MARKET + "test_buy__loan_late_or_closed_after_listing__reverts",),
+    ),
+    Mutation(
+        name="market-fee-to-treasury",
+        file="contracts/NoteMarket.sol",
+        removes="NoteMarket sends the seller fee to the Treasury",
+        edits=(delete('        if (fee != 0) _ASSET.safeTransferFrom(msg.sender, address(_TREASURY), fee);\n'),),
+        tests=(MARKET + "test_buy__whole_listing__notes_price_and_fee_move",),
+    ),
+    Mutation(
+        name="autopay-pull-guard",
+        file="contracts/Autopay.sol",
+        removes="Autopay.pull answers only the loan being collected",
+        edits=(delete('        if (msg.sender != _collecting) revert AutopayNotCollecting(msg.sender);\n'),),
+        tests=(AUTOPAY + "test_pull__outside_a_collection__reverts",),
+    ),
+    Mutation(
+        name="autopay-cap",
+        file="contracts/Autopay.sol",
+        removes="Autopay never collects more than the borrower's cap",
+        edits=(delete('        if (value > cap) return (false, Refusal.AboveCap, value, dueDate, borrower_);\n'),),
+        tests=(AUTOPAY + "test_collect__above_cap__refused_until_cap_raised",),
+    ),
+    Mutation(
+        name="autopay-window-closes",
+        file="contracts/Autopay.sol",
+        removes="Autopay's window closes at the end of the grace period",
+        edits=(delete('        if (block.timestamp > closes) return (false, Refusal.TooLate, closes, dueDate, borrower_);\n'),),
+        tests=(AUTOPAY + "test_collect__one_second_after_grace__too_late",),
+    ),
+    Mutation(
+        name="loan-autopay-only",
+        file="contracts/Loan.sol",
+        removes="Loan.makeRepaymentFor answers only the market's Autopay",
+        edits=(delete('        if (msg.sender != address(_AUTOPAY)) revert LoanOnlyAutopay(msg.sender);\n'),),
+        tests=(AUTOPAY + "test_make_repayment_for__not_autopay__reverts",),
     ),
 )
 
