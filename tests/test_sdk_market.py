@@ -179,6 +179,33 @@ def test_portfolio__after_a_sale__proceeds_and_price_are_cash_flows(client, as_,
     assert bought.xirr is not None  # the price paid is its outflow
 
 
+def test_valuation__computed_in_the_sdk__equals_the_market_views_bit_for_bit(client, as_, loan, lenders, chain, market,
+                                                                          repay, unit):
+    """`client.market.cash_flows / fair_value / yield_at` (disfruta.valuation on one read of the loan) answer what
+    the market's `cashFlows / fairValue / yieldAt` views answer at the same block, to the unit; a loan that is not
+    active has none, as the view says."""
+    repay(loan, loan.terms().monthlyPayment, at=loan.nextDueDate())
+    chain.mine(timestamp=loan.nextDueDate() - 10 * DAY)  # mid-period: a stub before the first flow
+    block = chain.blocks.height
+    nm, notes = market.note_market, 300 * unit
+    dates, amounts = nm.cashFlows(loan, notes, block_id=block)
+    flows = client.market.cash_flows(loan.loanId(), notes, block=block)
+    assert flows == list(zip(dates, amounts)) and len(flows) == 11
+    for rate in (0, 5 * 10**16, 12 * 10**16, 35 * 10**16):
+        assert client.market.fair_value(loan.loanId(), notes, rate, block=block) == nm.fairValue(
+            loan, notes, rate, block_id=block)
+    price = nm.priceOf(loan, notes, -300, block_id=block)
+    ytm = client.market.yield_at(loan.loanId(), notes, price, block=block)
+    assert ytm == nm.yieldAt(loan, notes, price, block_id=block)
+    # a 3 % discount yields more than par, which yields about the contract rate less the servicing fee
+    at_par = client.market.yield_at(loan.loanId(), notes, nm.priceOf(loan, notes, 0, block_id=block), block=block)
+    rate = loan.terms().annualRateBps * 10**14
+    assert ytm > at_par and rate * 0.9 < at_par < rate
+    repay(loan, 2**256 - 1)
+    with pytest.raises(errors.MarketLoanNotActive):
+        client.market.cash_flows(loan.loanId(), notes)
+
+
 def test_buy__cancelled_listing__market_no_listing_decoded(client, as_, loan, lenders, buyer, unit):
     as_(lenders[0]).market.list(1, 100 * unit, -100)
     as_(lenders[0]).market.cancel(1)

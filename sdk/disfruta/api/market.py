@@ -3,8 +3,9 @@
 A lender lists notes of a loan at a premium or discount to their outstanding principal *at the moment of purchase*;
 nothing is escrowed (the seller approves the market on the loan's notes and keeps claiming until a sale); a buyer
 takes all or part of a listing, naming the listing's version so a listing changed meanwhile is not bought blind. The
-price, the seller fee within it and the buyer's yield come from the contract's own views (`quote`), never computed
-here.
+price, the seller fee within it and the buyer's yield of a listing come from the contract's own views (`quote`);
+``cash_flows``, ``fair_value`` and ``yield_at`` compute the same figures here with `disfruta.valuation` (bit for bit
+the market's views) from one read of the loan, so a bot can value notes at many rates without a call per rate.
 
 Listings are enumerated from the ``Listed`` events (the loan and the seller are indexed topics: one ``eth_getLogs``),
 then their current state is read in one Multicall3 call (one ``listingsOf`` per loan), then the prices of the live
@@ -28,10 +29,12 @@ from disfruta.api.loans import FACTORY, LOAN, Loan, LoansAPI, _positive
 from disfruta.api.session import BaseSession, R, with_return_value
 from disfruta.api.token import TokenAPI
 from disfruta.codec import codec_for, decode_struct
+from disfruta import errors
 from disfruta.errors import ConfigurationError, DisfrutaError
-from disfruta.models import Listing, ListingState, Quote, Trade
+from disfruta.models import Listing, ListingState, LoanStatus, Quote, Trade
 from disfruta.multicall import BlockId, Call, block_param
 from disfruta.tx import TxCall
+from disfruta.valuation import LoanState, present_value, remaining_flows, scale, yield_to_maturity
 
 MARKET = codec_for("NoteMarket")
 
@@ -123,6 +126,45 @@ class MarketAPI(Generic[R]):
         q = self._s.core.call(self.address, "NoteMarket", "quote", self._loans.address(loan),
                               to_checksum_address(seller), notes, block=block)
         return _quote(notes, q)
+
+    def cash_flows(self, loan: Loan, notes: int, block: BlockId = "latest") -> builtins.list[tuple[int, int]]:
+        """What ``notes`` of ``loan`` will receive, as (date, amount) pairs, if the borrower pays what is due on each
+        due date (net of the servicing fee; the market's ``cashFlows`` view), computed here from one read of the
+        loan's terms and position at ``block`` and that block's time."""
+        _positive("notes", notes)
+        address = self._loans.address(loan)
+        (terms, position), info = self._s.core.read_at(
+            [Call(address, LOAN.function("terms"), ()), Call(address, LOAN.function("position"), ())], block)
+        status = int(position["status"])
+        if status != int(LoanStatus.ACTIVE):  # what the market's view answers
+            raise errors.MarketLoanNotActive({"loan": address, "status": status})
+        state = LoanState(
+            outstanding=int(position["principalOutstanding"]), interest_owed=int(position["interestOwed"]),
+            late_fees_owed=int(position["lateFeesOwed"]), payment=int(terms["monthlyPayment"]),
+            paid=int(position["paidTowardSchedule"]), annual_rate_bps=int(terms["annualRateBps"]),
+            term_months=int(terms["termMonths"]), start_time=int(position["startTime"]),
+            servicing_fee_bps=int(terms["servicingFeeBps"]))
+        flows = remaining_flows(state, info.timestamp)
+        amounts = scale([amount for _, amount in flows], notes, int(terms["principal"]))
+        return [(date, amount) for (date, _), amount in zip(flows, amounts, strict=True)]
+
+    def fair_value(self, loan: Loan, notes: int, annual_rate_wad: int, block: BlockId = "latest") -> int:
+        """The present value of ``notes``' remaining cash flows at ``annual_rate_wad`` (1e18 = 100 %): the market's
+        ``fairValue`` view, computed here."""
+        flows, now = self._flows_at(loan, notes, block)
+        return present_value(flows, now, annual_rate_wad)
+
+    def yield_at(self, loan: Loan, notes: int, price: int, block: BlockId = "latest") -> int:
+        """The buyer's yield to maturity (annual, 1e18 = 100 %) when paying ``price`` for ``notes`` of ``loan``: the
+        market's ``yieldAt`` view, computed here."""
+        flows, now = self._flows_at(loan, notes, block)
+        return yield_to_maturity(flows, now, price)
+
+    def _flows_at(self, loan: Loan, notes: int, block: BlockId) -> tuple[builtins.list[tuple[int, int]], int]:
+        # the flows' own read pins the time: a block number keeps both reads on one block
+        number = block if isinstance(block, int) else self._s.core.head().number
+        flows = self.cash_flows(loan, notes, number)
+        return flows, self._s.core.block_timestamps([number])[number]
 
     def listing(self, loan: Loan, seller: str, block: BlockId = "latest") -> Listing:
         """``seller``'s listing on ``loan`` as it stands (``notes`` = 0: none, cancelled or sold out; then ``quote``
