@@ -27,6 +27,8 @@ contract Autopay is IAutopay, AccessControlUpgradeable, ReentrancyGuardTransient
     bytes32 public constant GUARDIAN_ROLE = GUARDIAN_ROLE_ID;
     /// @dev The longest lead time governance may set: half a repayment period.
     uint256 public constant MAX_LEAD_TIME = 15 days;
+    /// @dev `ILoan.Config` is 15 static words (its last, `autopay`, added with this contract).
+    uint256 private constant _CONFIG_WORDS = 15;
 
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
     ILoanFactory private immutable _FACTORY;
@@ -90,6 +92,7 @@ contract Autopay is IAutopay, AccessControlUpgradeable, ReentrancyGuardTransient
     function enrol(address loan, uint256 cap) external {
         if (cap == 0) revert AutopayZeroCap();
         if (!_FACTORY.isLoan(loan)) revert AutopayNotLoan(loan);
+        if (!_collectsFor(loan)) revert AutopayLoanNotSupported(loan);
         _onlyBorrower(loan);
         ILoan.Status status = ILoan(loan).status();
         if (status > ILoan.Status.Active) revert AutopayLoanClosed(loan);
@@ -220,6 +223,14 @@ contract Autopay is IAutopay, AccessControlUpgradeable, ReentrancyGuardTransient
             return (false, Refusal.InsufficientAllowance, value, dueDate, borrower_);
         }
         return (true, reason, value, dueDate, borrower_);
+    }
+
+    /// @dev Whether `loan`'s implementation pays through this Autopay (`Config.autopay`). A loan made before the
+    /// market had one returns a shorter `Config` (no such field), which must not be decoded as today's.
+    function _collectsFor(address loan) private view returns (bool) {
+        (bool ok, bytes memory data) = loan.staticcall(abi.encodeCall(ILoan.config, ()));
+        if (!ok || data.length != _CONFIG_WORDS * 32) return false;
+        return abi.decode(data, (ILoan.Config)).autopay == address(this);
     }
 
     function _onlyBorrower(address loan) private view {

@@ -436,8 +436,11 @@ contract Loan is LoanNotes {
 
     /// @inheritdoc ILoan
     function standing() external view returns (Standing memory st) {
-        LoanMath.State memory s = _load();
-        st = Standing(s.status, _terms.borrower, s.outstanding, totalSupply(), 0, 0, _GRACE_PERIOD);
+        LoanMath.State memory s = _accrued();
+        st = Standing(
+            s.status, _terms.borrower, s.outstanding, s.interestOwed + s.lateFeesOwed, totalSupply(), 0, 0,
+            _GRACE_PERIOD, _SERVICING_FEE_BPS
+        );
         if (s.status == Status.Active) {
             st.nextDueDate = LoanMath.nextDueDate(s);
             st.installmentsLeft = s.term - LoanMath.covered(s);

@@ -140,7 +140,7 @@ contract NoteMarket is INoteMarket, AccessControlUpgradeable, ReentrancyGuardTra
         nonReentrant
         returns (uint256 price)
     {
-        price = _admit(loan, seller, notes, maxPrice, version);
+        (price, notes) = _admit(loan, seller, notes, maxPrice, version);
         // Effects done (`_admit` took the notes off the listing), then the transfers; the loan is the factory's
         // (checked at listing) and the asset the market's own, so nothing here calls untrusted code. The buyer's
         // verification is the loan's transfer rule (`LoanTransferToUnverified`), as is the seller's
@@ -156,10 +156,12 @@ contract NoteMarket is INoteMarket, AccessControlUpgradeable, ReentrancyGuardTra
         if (fee != 0) _ASSET.safeTransferFrom(msg.sender, address(_TREASURY), fee);
     }
 
-    /// @dev Every rule of a purchase; takes the notes off the listing and returns the price.
+    /// @dev Every rule of a purchase; takes the notes off the listing and returns the price and the notes bought:
+    /// all that was asked, or what is left of the listing if that is less (a partial fill, so a one-unit purchase
+    /// landing first can't make a larger one fail; `maxPrice` still bounds what the buyer pays).
     function _admit(address loan, address seller, uint256 notes, uint256 maxPrice, uint256 version)
         private
-        returns (uint256 price)
+        returns (uint256 price, uint256 filled)
     {
         Listing storage stored = _s().listings[loan][seller];
         Listing memory l = stored;
@@ -167,19 +169,19 @@ contract NoteMarket is INoteMarket, AccessControlUpgradeable, ReentrancyGuardTra
         if (l.version != version) revert MarketListingChanged(version, l.version);
         if (l.expiry != 0 && block.timestamp > l.expiry) revert MarketListingExpired(l.expiry, block.timestamp);
         if (notes == 0) revert MarketZeroNotes();
-        if (notes > l.notes) revert MarketExceedsListing(notes, l.notes);
+        filled = notes < l.notes ? notes : l.notes;
         if (msg.sender == seller) revert MarketBuyerIsSeller(msg.sender);
 
         ILoan.Standing memory st = ILoan(loan).standing();
         _requireTradable(loan, st);
         if (msg.sender == st.borrower) revert MarketBorrowerCannotBuy(msg.sender);
-        price = NoteValuation.price(notes, st.principalOutstanding, st.notes, l.premiumBps);
+        price = _price(st, filled, l.premiumBps);
         if (price > maxPrice) revert MarketPriceAboveMax(price, maxPrice);
         uint256 held = IERC20(loan).balanceOf(seller);
-        if (held < notes) revert MarketSellerLacksNotes(seller, held, notes);
+        if (held < filled) revert MarketSellerLacksNotes(seller, held, filled);
         uint256 allowed = IERC20(loan).allowance(seller, address(this));
-        if (allowed < notes) revert MarketNotApproved(seller, allowed, notes);
-        stored.notes = l.notes - uint128(notes);
+        if (allowed < filled) revert MarketNotApproved(seller, allowed, filled);
+        stored.notes = l.notes - uint128(filled);
     }
 
     /* ------------------------------------------------------------------ anyone */
@@ -246,8 +248,7 @@ contract NoteMarket is INoteMarket, AccessControlUpgradeable, ReentrancyGuardTra
 
     /// @inheritdoc INoteMarket
     function priceOf(address loan, uint256 notes, int256 premiumBps) public view returns (uint256) {
-        ILoan.Standing memory st = ILoan(_loan(loan)).standing();
-        return NoteValuation.price(notes, st.principalOutstanding, st.notes, premiumBps);
+        return _price(ILoan(_loan(loan)).standing(), notes, premiumBps);
     }
 
     /// @inheritdoc INoteMarket
@@ -333,6 +334,14 @@ contract NoteMarket is INoteMarket, AccessControlUpgradeable, ReentrancyGuardTra
         uint256 graceEnd = st.nextDueDate + st.gracePeriod;
         if (block.timestamp > graceEnd) revert MarketLoanLate(loan, st.nextDueDate, graceEnd);
         if (st.installmentsLeft <= 1) revert MarketLastInstallment(loan);
+    }
+
+    /// @dev The notes' share of the outstanding principal at the premium, plus their share of the interest and late
+    /// fees accrued and not yet paid (net of the servicing fee), which the buyer pays the seller: what the notes
+    /// earned before the sale is the seller's, whether or not the borrower has paid it yet.
+    function _price(ILoan.Standing memory st, uint256 notes, int256 premiumBps) private pure returns (uint256) {
+        return NoteValuation.price(notes, st.principalOutstanding, st.notes, premiumBps)
+            + NoteValuation.accrued(notes, st.unpaid, st.notes, st.servicingFeeBps);
     }
 
     function _loan(address loan) private view returns (address) {

@@ -16,7 +16,7 @@ from eth_utils import keccak
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import DAY, MAX_UINT, PERIOD, Status, reverts
+from conftest import DAY, MAX_UINT, PERIOD, Status, loan_config, reverts
 
 pytestmark = pytest.mark.usefixtures("fast_reverts")
 
@@ -124,6 +124,20 @@ def test_enrol__not_a_factory_loan__reverts(ap, market, borrower, unit):
     for fake in (market.asset, market.note_market, borrower):
         with reverts(ap.AutopayNotLoan, loan=fake.address):
             ap.enrol(fake, 1_000 * unit, sender=borrower)
+
+
+def test_enrol__loan_of_an_implementation_naming_another_autopay__refused(ap, project, market, admin, stranger,
+                                                                          active_loan, borrower):
+    """A loan whose implementation pays through another Autopay (or, on a market upgraded to autopay, a loan made
+    before it, whose `config()` has no such field) could never be collected: enrolling it is refused by name, so a
+    borrower never believes it is on autopay."""
+    market.factory.setLoanImplementation(admin.deploy(project.Loan, loan_config(market, autopay=stranger.address)),
+                                         sender=admin)
+    loan = active_loan()
+    assert loan.config().autopay == stranger.address
+    with reverts(ap.AutopayLoanNotSupported, loan=loan.address):
+        ap.enrol(loan, 1, sender=borrower)
+    assert ap.capOf(loan) == 0
 
 
 def test_enrol__zero_cap__reverts(ap, active_loan, borrower):

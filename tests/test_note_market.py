@@ -35,15 +35,25 @@ MIN_PREMIUM, MAX_PREMIUM = -9_999, 10_000
 # ------------------------------------------------------------------------------------------------ helpers
 
 
-def expected_price(notes: int, outstanding: int, supply: int, premium_bps: int) -> int:
-    """ceil(notes · outstanding · (1e4 + premium) / (supply · 1e4))."""
-    num, den = notes * outstanding * (BPS + premium_bps), supply * BPS
-    return -(-num // den)
+def expected_price(notes: int, st_: Any, premium_bps: int) -> int:
+    """ceil(notes · outstanding · (1e4 + premium) / (supply · 1e4)) for the principal, plus the notes' share of the
+    interest and late fees accrued and unpaid, net of the servicing fee, rounded down (the buyer pays the seller)."""
+    num, den = notes * st_.principalOutstanding * (BPS + premium_bps), st_.notes * BPS
+    return -(-num // den) + notes * st_.unpaid * (BPS - st_.servicingFeeBps) // den
 
 
 def price_now(loan: Any, notes: int, premium_bps: int) -> int:
-    st_ = loan.standing()
-    return expected_price(notes, st_.principalOutstanding, st_.notes, premium_bps)
+    """The price at the head block's time (the clock is stopped in these tests: see `stopped_clock`)."""
+    return expected_price(notes, loan.standing(), premium_bps)
+
+
+@pytest.fixture(autouse=True)
+def stopped_clock(chain):
+    """Blocks keep the time of the one before (a test moves it on explicitly, with `pending_timestamp`): the price
+    includes interest accrued by the second, so a price read in one block is the price paid in the next."""
+    chain.provider.make_request("anvil_setBlockTimestampInterval", [0])
+    yield
+    chain.provider.make_request("anvil_removeBlockTimestampInterval", [])
 
 
 @contextmanager
@@ -301,7 +311,7 @@ def test_buy__whole_listing__notes_price_and_fee_move(nm, market, traded, seller
     assert st_.principalOutstanding < st_.notes == 10_000 * unit
     notes, premium = 2_500 * unit, -300
     nm.list(loan, notes, premium, 0, sender=seller)
-    price = expected_price(notes, st_.principalOutstanding, st_.notes, premium)
+    price = expected_price(notes, st_, premium)
     fee = price * 100 // BPS
     assert nm.priceOf(loan, notes, premium) == price
     quoted = nm.quote(loan, seller, notes)
@@ -365,7 +375,7 @@ def test_buy__price_rounds_up(nm, market, traded, seller, buyers, repay, unit):
     notes, premium = 3, -1
     exact_num, den = notes * st_.principalOutstanding * (BPS + premium), st_.notes * BPS
     assert exact_num % den != 0
-    price = expected_price(notes, st_.principalOutstanding, st_.notes, premium)
+    price = expected_price(notes, st_, premium)
     assert price == exact_num // den + 1
     nm.list(loan, 1_000, premium, 0, sender=seller)
     assert nm.priceOf(loan, notes, premium) == nm.quote(loan, seller, notes).price == price
@@ -411,16 +421,23 @@ def test_buy__expired__reverts_and_at_expiry_succeeds(nm, market, traded, seller
     assert traded.balanceOf(buyers[0]) == 100 * unit
 
 
-def test_buy__more_than_listed_or_zero__reverts(nm, market, traded, seller, buyers, unit):
+def test_buy__more_than_listed__fills_what_is_left_or_zero_reverts(nm, market, traded, seller, buyers, unit):
+    """Asking for more than is left buys what is left (a partial fill), so a one-unit purchase landing first can't
+    make a larger one fail; the price paid is that of the notes bought, within the buyer's maximum."""
     nm.list(traded, 1_000 * unit, 0, 0, sender=seller)
     cash(market, buyers[0], 2_000 * unit)
-    with reverts(nm.MarketExceedsListing, notes=1_000 * unit + 1, listed=1_000 * unit):
-        nm.buy(traded, seller, 1_000 * unit + 1, MAX_UINT, 1, sender=buyers[0])
+    cash(market, buyers[1], 2_000 * unit)
     with reverts(nm.MarketZeroNotes):
         nm.buy(traded, seller, 0, MAX_UINT, 1, sender=buyers[0])
-    nm.buy(traded, seller, 600 * unit, MAX_UINT, 1, sender=buyers[0])
-    with reverts(nm.MarketExceedsListing, notes=400 * unit + 1, listed=400 * unit):  # what is left of it
-        nm.buy(traded, seller, 400 * unit + 1, MAX_UINT, 1, sender=buyers[0])
+    nm.buy(traded, seller, 1, MAX_UINT, 1, sender=buyers[1])  # lands first
+    rest = 1_000 * unit - 1
+    price = price_now(traded, rest, 0)
+    tx = nm.buy(traded, seller, 1_000 * unit, price, 1, sender=buyers[0])
+    assert tx.return_value == price
+    assert tx.events.filter(nm.NotesSold)[0].notes == rest
+    assert (traded.balanceOf(buyers[0]), nm.listing(traded, seller).notes) == (rest, 0)
+    with reverts(nm.MarketNoListing, loan=traded.address, seller=seller):  # sold out
+        nm.buy(traded, seller, 1, MAX_UINT, 1, sender=buyers[0])
 
 
 def test_buy__no_listing__reverts(nm, market, traded, seller, buyers, unit):
@@ -554,6 +571,33 @@ def test_buy__repayment_after_listing__buyer_pays_the_lower_price(nm, market, tr
     assert token.balanceOf(buyers[0]) == old_price - new_price  # the difference stays with the buyer
     assert token.balanceOf(seller) - seller_before == new_price - new_fee
     assert_market_holds_nothing(market, loan)
+
+
+def test_buy__mid_period__buyer_pays_the_seller_the_accrued_interest(nm, market, traded, seller, buyers, chain,
+                                                                      repay, unit):
+    """Interest accrues every second but reaches the noteholders only at the next repayment, to whoever holds the
+    notes then. The price adds the notes' share of it (net of the servicing fee) to the principal at the premium, so
+    a seller who sells two weeks into a period is paid those two weeks, and the buyer earns only what accrues after."""
+    loan, notes = traded, 1_000 * unit
+    nm.list(loan, notes, 0, 0, sender=seller)
+    due = loan.nextDueDate()
+    chain.mine(timestamp=due - 15 * DAY)
+    st_ = loan.standing()
+    assert st_.unpaid > 0
+    accrued = notes * st_.unpaid * (BPS - st_.servicingFeeBps) // (st_.notes * BPS)
+    par = -(-notes * st_.principalOutstanding // st_.notes)
+    price = nm.priceOf(loan, notes, 0)
+    assert price == par + accrued == price_now(loan, notes, 0)
+    cash(market, buyers[0], price)
+    seller_before = market.asset.balanceOf(seller)
+    assert nm.buy(loan, seller, notes, price, 1, sender=buyers[0]).return_value == price
+    assert market.asset.balanceOf(seller) - seller_before == price - price * 100 // BPS
+    # At the due date the whole period's interest goes to the buyer, who paid the seller the first half of it.
+    payment = loan.terms().monthlyPayment
+    repay(loan, payment, at=due)
+    net_interest_share = (loan.claimable(buyers[0]) - (par - notes * loan.standing().principalOutstanding
+                                                        // st_.notes))
+    assert 0 < accrued < net_interest_share
 
 
 def test_buy__claims_across_sale__earned_stays_later_shared_pro_rata(nm, market, traded, seller, buyers, lenders,

@@ -40,6 +40,7 @@ from disfruta.valuation import (
     ZeroSupplyError,
     ZeroTermError,
     interest_for,
+    accrued_share,
     listing_price,
     present_value,
     remaining_flows,
@@ -182,6 +183,10 @@ def test_valuation__python_and_solidity__identical(harness, loan, supply, premiu
     assert harness.presentValue(dates, mine, now, rate) == present_value(held, now, rate)
     price = listing_price(notes, state.outstanding, supply, premium)
     assert harness.price(notes, state.outstanding, supply, premium) == price
+    unpaid = state.interest_owed + state.late_fees_owed
+    accrued = accrued_share(notes, unpaid, supply, state.servicing_fee_bps)
+    assert harness.accrued(notes, unpaid, supply, state.servicing_fee_bps) == accrued
+    assert accrued == notes * unpaid * (BPS - state.servicing_fee_bps) // (supply * BPS)
     assert harness.yieldToMaturity(dates, mine, now, price) == yield_to_maturity(held, now, price)
 
 
@@ -391,7 +396,8 @@ def test_remaining_flows__borrower_pays_each_when_due__the_loan_takes_exactly_th
     held = list(zip([d for d, _ in net], scale([a for _, a in net], notes, terms.principal)))
     dates, amounts = market.note_market.cashFlows(loan, notes)
     assert list(zip(dates, amounts)) == held
-    price = listing_price(notes, state.outstanding, terms.principal, -150)
+    price = listing_price(notes, state.outstanding, terms.principal, -150) + accrued_share(
+        notes, state.interest_owed + state.late_fees_owed, terms.principal, state.servicing_fee_bps)
     assert market.note_market.priceOf(loan, notes, -150) == price
     assert market.note_market.fairValue(loan, notes, 12 * 10**16) == present_value(held, now, 12 * 10**16)
     assert market.note_market.yieldAt(loan, notes, price) == yield_to_maturity(held, now, price)
@@ -428,6 +434,9 @@ PYTHON_ERRORS = {
      {"servicingFeeBps": BPS + 1}, lambda: remaining_flows(replace(STATE, servicing_fee_bps=BPS + 1), 0)),
     ("scale", ([1, 2], 1, 0), "NoteValuationZeroSupply", {}, lambda: scale([1, 2], 1, 0)),
     ("price", (1, 10, 0, 0), "NoteValuationZeroSupply", {}, lambda: listing_price(1, 10, 0, 0)),
+    ("accrued", (1, 10, 0, 100), "NoteValuationZeroSupply", {}, lambda: accrued_share(1, 10, 0, 100)),
+    ("accrued", (1, 10, 1, BPS + 1), "NoteValuationServicingFeeTooHigh", {"servicingFeeBps": BPS + 1},
+     lambda: accrued_share(1, 10, 1, BPS + 1)),
     ("price", (1, 10, 1, -10_000), "NoteValuationPremiumOutOfRange", {"premiumBps": -10_000},
      lambda: listing_price(1, 10, 1, -10_000)),
     ("price", (1, 10, 1, 10_001), "NoteValuationPremiumOutOfRange", {"premiumBps": 10_001},
@@ -443,8 +452,9 @@ PYTHON_ERRORS = {
     ("presentValue", ([PERIOD], [1], 0, -12 * WAD - 11), "NoteValuationRateTooLow", {"annualRateWad": -12 * WAD - 11},
      lambda: present_value([(PERIOD, 1)], 0, -12 * WAD - 11)),
     ("yieldToMaturity", ([], [], 0, 1), "NoteValuationNoFlows", {}, lambda: yield_to_maturity([], 0, 1)),
-], ids=["zero-term", "fee-above-100%", "scale-zero-supply", "price-zero-supply", "premium-below", "premium-above",
-        "pv-lengths", "yield-lengths", "flow-before-now", "rate-minus-100%-a-period", "rate-below", "no-flows"])
+], ids=["zero-term", "fee-above-100%", "scale-zero-supply", "price-zero-supply", "accrued-zero-supply",
+        "accrued-fee-above-100%", "premium-below", "premium-above", "pv-lengths", "yield-lengths", "flow-before-now",
+        "rate-minus-100%-a-period", "rate-below", "no-flows"])
 def test_valuation__invalid_input__custom_error(harness, admin, method, args, error, inputs, python):
     # Sent as a transaction: ape decodes a custom error in a transaction, not in a call (eth_call).
     with reverts(getattr(harness, error), **inputs):

@@ -197,10 +197,12 @@ def test_valuation__computed_in_the_sdk__equals_the_market_views_bit_for_bit(cli
     price = nm.priceOf(loan, notes, -300, block_id=block)
     ytm = client.market.yield_at(loan.loanId(), notes, price, block=block)
     assert ytm == nm.yieldAt(loan, notes, price, block_id=block)
-    # a 3 % discount yields more than par, which yields about the contract rate less the servicing fee
+    # A 3 % discount yields more than par. Par (principal plus the accrued interest the buyer pays) yields the
+    # contract rate less the servicing fee: 1 % of every payment, principal included, is about 2 points a year over
+    # a 12-month loan's average life of half a year.
     at_par = client.market.yield_at(loan.loanId(), notes, nm.priceOf(loan, notes, 0, block_id=block), block=block)
     rate = loan.terms().annualRateBps * 10**14
-    assert ytm > at_par and rate * 0.9 < at_par < rate
+    assert ytm > at_par and rate - 3 * 10**16 < at_par < rate
     repay(loan, 2**256 - 1)
     with pytest.raises(errors.MarketLoanNotActive):
         client.market.cash_flows(loan.loanId(), notes)

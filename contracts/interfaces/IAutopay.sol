@@ -25,6 +25,8 @@ interface IAutopay {
 
     error AutopayZeroAddress();
     error AutopayNotLoan(address loan);
+    /// @dev A loan of an implementation that doesn't name this Autopay (made before it): it can't be collected.
+    error AutopayLoanNotSupported(address loan);
     error AutopayNotBorrower(address caller, address borrower);
     error AutopayZeroCap();
     error AutopayLoanClosed(address loan);

@@ -94,10 +94,13 @@ interface ILoan {
         Status status;
         address borrower;
         uint256 principalOutstanding;
+        // interest and late fees owed now (accrued to this block), not yet paid
+        uint256 unpaid;
         uint256 notes;
         uint256 nextDueDate;
         uint256 installmentsLeft;
         uint256 gracePeriod;
+        uint256 servicingFeeBps;
     }
 
     /* ------------------------------------------------------------------ errors */
@@ -312,7 +315,8 @@ interface ILoan {
     /// active or defaulted.
     function amountDueBy(uint256 timestamp) external view returns (uint256);
 
-    /// @notice Status, borrower, principal outstanding, notes, next due date, installments left and grace period.
+    /// @notice Status, borrower, principal outstanding, interest and late fees owed now, notes, next due date,
+    /// installments left, grace period and servicing fee.
     function standing() external view returns (Standing memory);
 
     /// @notice Whole days since the first uncovered installment fell due (0 unless active).

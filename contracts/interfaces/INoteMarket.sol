@@ -75,9 +75,11 @@ interface INoteMarket {
     /// @notice Withdraws the caller's listing on `loan`. Always works, paused or not.
     function cancel(address loan) external;
 
-    /// @notice Buys `notes` of `seller`'s listing on `loan`, paying at most `maxPrice`; fails unless the listing is
-    /// still at `version`. The caller must be a verified lender (the loan's transfer rule) and not the borrower.
-    /// @return price What the caller paid (the seller received `price − fee`).
+    /// @notice Buys `notes` of `seller`'s listing on `loan` (or what is left of it, if less), paying at most
+    /// `maxPrice`; fails unless the listing is still at `version`. The price is the notes' share of the outstanding
+    /// principal at the listing's premium plus their share of the interest accrued and not yet paid (net of the
+    /// servicing fee), which the seller earned. The caller must be a verified lender (the loan's transfer rule) and not the borrower.
+    /// @return price What the caller paid (the seller received `price − fee`); `NotesSold` says how many notes.
     function buy(address loan, address seller, uint256 notes, uint256 maxPrice, uint256 version)
         external
         returns (uint256 price);
@@ -109,7 +111,8 @@ interface INoteMarket {
         view
         returns (uint256 price, uint256 fee, int256 yieldWad);
 
-    /// @notice The price of `notes` of `loan` at `premiumBps` to their outstanding principal now.
+    /// @notice The price of `notes` of `loan` at `premiumBps` to their outstanding principal now, plus their share of
+    /// the interest and late fees accrued and not yet paid (net of the servicing fee).
     function priceOf(address loan, uint256 notes, int256 premiumBps) external view returns (uint256);
 
     /// @notice The present value of `notes`' remaining cash flows (net of the servicing fee, if the borrower pays as

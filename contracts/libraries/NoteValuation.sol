@@ -236,6 +236,25 @@ library NoteValuation {
         return Math.mulDiv(notes, outstanding * factor, supply * BPS, Math.Rounding.Ceil);
     }
 
+    /// @notice What `notes` of `supply` notes have earned and not yet been paid: their share of the interest and
+    /// late fees the borrower owes now (`unpaid`), net of the servicing fee, rounded down, as the noteholders will be
+    /// credited it at the next repayment. A sale adds it to the price (the buyer pays the seller the accrued
+    /// interest, as on LendingClub's and Mintos' note markets); the premium applies to the principal only.
+    /// @param notes The notes sold.
+    /// @param unpaid Interest and late fees owed on the whole loan now, in token units.
+    /// @param supply The loan's notes (its principal).
+    /// @param servicingFeeBps The loan's servicing fee, taken from every payment.
+    /// @return The notes' accrued share, in token units.
+    function accrued(uint256 notes, uint256 unpaid, uint256 supply, uint256 servicingFeeBps)
+        internal
+        pure
+        returns (uint256)
+    {
+        if (supply == 0) revert NoteValuationZeroSupply();
+        if (servicingFeeBps > BPS) revert NoteValuationServicingFeeTooHigh(servicingFeeBps);
+        return Math.mulDiv(notes, unpaid * (BPS - servicingFeeBps), supply * BPS);
+    }
+
     /* ------------------------------------------------------------------ internal */
 
     /// @dev The part of the `scheduled` level payments not yet covered by what was `paid` toward the schedule.

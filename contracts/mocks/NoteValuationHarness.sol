@@ -39,6 +39,15 @@ contract NoteValuationHarness {
         return NoteValuation.yieldToMaturity(dates, amounts, nowTs, cost);
     }
 
+    /// @notice `NoteValuation.accrued`.
+    function accrued(uint256 notes, uint256 unpaid, uint256 supply, uint256 servicingFeeBps)
+        external
+        pure
+        returns (uint256)
+    {
+        return NoteValuation.accrued(notes, unpaid, supply, servicingFeeBps);
+    }
+
     /// @notice `NoteValuation.price`.
     function price(uint256 notes, uint256 outstanding, uint256 supply, int256 premiumBps)
         external

@@ -204,6 +204,17 @@ def yield_to_maturity(flows: Sequence[tuple[int, int]], now: int, price: int) ->
     return high
 
 
+def accrued_share(notes: int, unpaid: int, supply: int, servicing_fee_bps: int) -> int:
+    """What ``notes`` of ``supply`` notes earned and were not yet paid (``NoteValuation.accrued``): their share of
+    the interest and late fees owed now, net of the servicing fee, rounded down. A sale adds it to the listing's
+    price: the buyer pays the seller the accrued interest."""
+    if supply == 0:
+        raise ZeroSupplyError("the note supply is 0")
+    if servicing_fee_bps > BPS:
+        raise ServicingFeeTooHighError(f"servicing fee {servicing_fee_bps} bps is above {BPS} bps")
+    return notes * unpaid * (BPS - servicing_fee_bps) // (supply * BPS)
+
+
 def listing_price(notes: int, outstanding: int, supply: int, premium_bps: int) -> int:
     """The price of ``notes`` of ``supply`` notes listed at ``premium_bps`` over their share of the outstanding
     principal (``NoteValuation.price``): ``notes * outstanding * (BPS + premium_bps) / (supply * BPS)``, rounded up."""

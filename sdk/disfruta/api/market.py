@@ -42,6 +42,8 @@ MARKET = codec_for("NoteMarket")
 # of the notes' outstanding principal.
 MIN_PREMIUM_BPS = -9_999
 MAX_PREMIUM_BPS = 10_000
+# `buy`'s default headroom over the quote: the interest the notes accrue between the quote and the purchase's block.
+PRICE_SLACK_BPS = 10
 
 
 def _topic(address: str) -> str:
@@ -102,17 +104,19 @@ class MarketAPI(Generic[R]):
     # ------------------------------------------------------------------------------------------- buyers
 
     def buy(self, loan: Loan, seller: str, notes: int, max_price: int | None = None) -> R:
-        """Buys ``notes`` of ``seller``'s listing on ``loan``. Reads the listing's version and its quote first (one
-        round trip: a cancelled or sold-out listing raises ``MarketNoListing`` here), pays at most ``max_price``
-        (default: the quote; a repayment before the purchase can only lower the price), approving the market for
-        that much of the token first when the allowance is short. The receipt's ``return_value`` is the price
-        paid."""
+        """Buys ``notes`` of ``seller``'s listing on ``loan`` (or what is left of it, if less). Reads the listing's
+        version and its quote first (one round trip: a cancelled or sold-out listing raises ``MarketNoListing``
+        here), pays at most ``max_price``, approving the market for that much of the token first when the allowance
+        is short. The default maximum is the quote plus ``PRICE_SLACK_BPS`` (0.1 %): the price includes the interest
+        accrued by the second until the block that buys (at 36 % APR that is 0.1 % of the principal in a day); a
+        repayment before the purchase can only lower it. The receipt's ``return_value`` is the price paid."""
         _positive("notes", notes)
         market, address, seller = self.address, self._loans.address(loan), to_checksum_address(seller)
         state, quoted = self._s.core.read([Call(market, MARKET.function("listing"), (address, seller)),
                                            Call(market, MARKET.function("quote"), (address, seller, notes))])
         listing = decode_struct(ListingState, state)
-        limit = int(quoted["price"]) if max_price is None else max_price
+        quote = int(quoted["price"])
+        limit = quote + quote * PRICE_SLACK_BPS // 10_000 if max_price is None else max_price
         _positive("max_price", limit)
         self._token.ensure_allowance(market, limit)
         return self._s.send(TxCall(market, MARKET.function("buy"), (address, seller, notes, limit, listing.version)),

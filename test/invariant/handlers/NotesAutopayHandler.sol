@@ -260,11 +260,13 @@ contract NotesAutopayHandler is HandlerBase {
     }
 
     /// @dev The price INoteMarket describes, computed here from the loan's standing: the notes' share of the
-    /// outstanding principal at the premium, rounded up (for the seller).
+    /// outstanding principal at the premium, rounded up (for the seller), plus their share of the interest and late
+    /// fees accrued and unpaid, net of the servicing fee, rounded down.
     function _expectedPrice(Loan loan, uint256 notes, int256 premiumBps) private view returns (uint256) {
         ILoan.Standing memory st = loan.standing();
         if (st.notes == 0) return 0;
-        return Math.mulDiv(notes * st.principalOutstanding, uint256(10_000 + premiumBps), st.notes * BPS, Math.Rounding.Ceil);
+        return Math.mulDiv(notes * st.principalOutstanding, uint256(10_000 + premiumBps), st.notes * BPS, Math.Rounding.Ceil)
+            + Math.mulDiv(notes, st.unpaid * (BPS - st.servicingFeeBps), st.notes * BPS);
     }
 
     /// @dev Active, within the grace period of the next installment, and more than one installment left.
