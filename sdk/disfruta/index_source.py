@@ -55,6 +55,9 @@ class IndexSource(Protocol):
     def auto_investors(self) -> list[str]:
         """Lenders whose auto-invest criteria are enabled."""
 
+    def autopay_enrolled(self, borrower: str | None = None) -> list[str]:
+        """Loans enrolled in autopay now (of ``borrower``, or all), by address, in the order enrolled."""
+
 
 def _event(d: Mapping[str, Any]) -> Event:
     return Event(name=d["name"], address=d["address"], args=dict(d["args"]), block=int(d["block"]),
@@ -110,6 +113,10 @@ class IndexClient:
 
     def auto_investors(self) -> list[str]:
         return list(self._get("/v1/pool/auto-investors")["lenders"])
+
+    def autopay_enrolled(self, borrower: str | None = None) -> list[str]:
+        params = {"borrower": borrower} if borrower is not None else None
+        return list(self._get("/v1/keeper/autopay", params)["loans"])
 
     def statement(self, address: str, *, start: int = 0, end: int = 2**40 - 1, borrower: bool = False) -> Any:
         """A lender's (or, with ``borrower``, a borrower's) statement for [start, end] (unix seconds) as the API

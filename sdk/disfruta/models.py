@@ -288,10 +288,12 @@ class LoanStanding:
     status: LoanStatus
     borrower: str
     principal_outstanding: int
+    unpaid: int  # interest and late fees owed now, accrued to the block
     notes: int
     next_due_date: int
     installments_left: int
     grace_period: int
+    servicing_fee_bps: int
 
 
 @dataclass(frozen=True)

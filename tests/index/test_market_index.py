@@ -89,6 +89,7 @@ def trading(market, chain, borrower, stranger, lenders, onboard, active_loan, re
         nm.cancel(loan, sender=seller)
         nm.list(loan, 1_000 * unit, 150, chain.pending_timestamp + 10 * DAY, sender=seller)
         sales += nm.buy(loan, seller, 1_000 * unit, MAX_UINT, 2, sender=buyer).events.filter(nm.NotesSold)
+        nm.sweepFees(sender=stranger)  # the seller fees, in the Treasury since the sales, booked there (the keeper)
         nm.list(loan, 400 * unit, 0, 0, sender=other)
         nm.list(loan, 500 * unit, 300, chain.pending_timestamp + 5 * DAY, sender=buyer)
         if not autopay:
@@ -144,8 +145,9 @@ def test_market__list_buy_cancel_relist__listings_trades_positions_equal_the_cha
     fees = sum(e.fee for e in t.sales)
     assert fees > 0 and rows(indexer.engine, s.treasury)[0]["trading_fees"] == fees
     assert market.treasury.feesCollected(TRADING) == fees
-    assert {(x["loan"], x["amount"]) for x in rows(indexer.engine, s.fee_collections, fee_type=TRADING)} == {
-        (market.note_market.address, e.fee) for e in t.sales}
+    # one booking of both sales' fees, by the sweep
+    assert [(x["loan"], x["amount"]) for x in rows(indexer.engine, s.fee_collections, fee_type=TRADING)] == [
+        (market.note_market.address, fees)]
     assert rows(indexer.engine, s.market_settings)[0]["seller_fee_bps"] == market.note_market.sellerFeeBps()
 
     assert differences(indexer.engine, client_core) == ""
@@ -273,6 +275,35 @@ def test_api__listings_trades_autopay_and_the_loan_row(indexer, trading, client_
     assert {"/v1/market/listings", "/v1/market/trades", "/v1/autopay"} <= set(spec)
 
 
+def test_keeper_autopay__enrolled_loans_from_the_index__as_the_events_say(indexer, trading, create_loan, chain,
+                                                                          deployment, market, borrower, stranger):
+    """The keeper's autopay duty asks the index which loans are enrolled (local or over HTTP), so an idle pass sends
+    the node nothing for it; the answer is the events' (`client.autopay.enrolled()` without an index)."""
+    from disfruta import Disfruta
+    from disfruta.index.local import LocalIndex
+    from disfruta.index_source import IndexClient
+
+    t = trading()
+    market.autopay.enrol(t.loan, 5, sender=borrower)  # enrolled again (the fixture's enrolment was cancelled)
+    other = create_loan()  # a second loan of the same borrower, enrolled and then cancelled
+    market.autopay.enrol(other, 1, sender=borrower)
+    market.autopay.cancel(other, sender=borrower)
+    indexer.sync()
+    plain = Disfruta.from_web3(chain.provider.web3, deployment)
+    on_chain = plain.autopay.enrolled()
+    assert on_chain == [t.loan.address]
+    local = LocalIndex(indexer.engine)
+    assert local.autopay_enrolled() == local.autopay_enrolled(borrower.address) == on_chain
+    assert local.autopay_enrolled(stranger.address) == []
+    api = TestClient(create_app(indexer.engine))
+    http = IndexClient("http://index", client=api)
+    assert http.autopay_enrolled() == on_chain and http.autopay_enrolled(stranger.address) == []
+    on_index = Disfruta.from_web3(chain.provider.web3, deployment, index=local)
+    before = on_index.rpc.requests
+    assert on_index.autopay.enrolled() == on_chain
+    assert on_index.rpc.requests == before
+
+
 @pytest.mark.parametrize(("path", "params", "status", "words"), [
     ("/v1/market/listings", {"cursor": "bogus"}, 400, "not a cursor"),
     ("/v1/market/listings", {"seller": "0x12"}, 422, "seller"),
@@ -281,6 +312,7 @@ def test_api__listings_trades_autopay_and_the_loan_row(indexer, trading, client_
     ("/v1/market/trades", {"limit": 0}, 422, "limit"),
     ("/v1/market/trades", {"cursor": base64.urlsafe_b64encode(b"listings:v1:1:1").decode()}, 400, "not a cursor"),
     ("/v1/autopay", {"borrower": "nobody"}, 422, "borrower"),
+    ("/v1/keeper/autopay", {"borrower": "0x12"}, 422, "borrower"),
 ])
 def test_api__bad_input__4xx_with_a_message(tmp_path, path, params, status, words):
     engine = make_engine(tmp_path / "empty.db")

@@ -243,9 +243,12 @@ class AutopayAPI(Generic[R]):
         return out
 
     def enrolled(self, borrower: str | None = None, block: BlockId = "latest") -> list[str]:
-        """The loans enrolled now (of ``borrower``, or all), by address in the order first enrolled: the
-        ``AutopayEnrolled`` and ``AutopayCancelled`` events replayed (one round trip; the index has no autopay
-        table yet)."""
+        """The loans enrolled now (of ``borrower``, or all), by address in the order enrolled: from the index when
+        the client has one (no request to the node), else the ``AutopayEnrolled`` and ``AutopayCancelled`` events
+        replayed (one round trip)."""
+        index = self._s.core.index
+        if index is not None and block == "latest":
+            return [to_checksum_address(a) for a in index.autopay_enrolled(borrower)]
         topics: list[Any] = [None, _topic(borrower)] if borrower is not None else []
         events = self._s.core.get_logs(names=["AutopayEnrolled", "AutopayCancelled"], address=self.address,
                                        topics=topics, to_block=block)

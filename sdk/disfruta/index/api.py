@@ -279,6 +279,12 @@ def create_app(engine: Engine, core: Core | None = None, *, cors_origins: Sequen
         headers(response, conn, False)
         return {"lenders": local.auto_investors(conn)}
 
+    @app.get("/v1/keeper/autopay", summary="Loans enrolled in autopay now, in the order enrolled")
+    def enrolled(response: Response, conn: Db,
+                 borrower: Annotated[str | None, Query(pattern=ADDRESS)] = None) -> dict[str, Any]:
+        headers(response, conn, False)
+        return {"loans": local.autopay_enrolled(conn, borrower)}
+
     @app.get("/v1/stats", summary="Protocol statistics")
     def stats(response: Response, conn: Db) -> dict[str, Any]:
         headers(response, conn, False)

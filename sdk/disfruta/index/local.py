@@ -58,6 +58,16 @@ def auto_investors(conn: Connection) -> list[str]:
     return list(conn.execute(select(t.c.lender).where(t.c.enabled.is_(True)).order_by(t.c.lender)).scalars())
 
 
+def autopay_enrolled(conn: Connection, borrower: str | None = None) -> list[str]:
+    """The loans enrolled in autopay now (of ``borrower``, or all), by address, in the order enrolled."""
+    a, loans = s.autopay_enrolments, s.loans
+    query = (select(loans.c.address).join(a, a.c.loan_id == loans.c.loan_id).where(a.c.active.is_(True))
+             .order_by(a.c.enrolled_block, a.c.loan_id))
+    if borrower is not None:
+        query = query.where(a.c.borrower == q.checksum(borrower))
+    return list(conn.execute(query).scalars())
+
+
 def lender_activity(conn: Connection, lender: str) -> LenderActivity:
     who = q.checksum(lender)
     block = int(conn.execute(select(s.sync_state.c.cursor)).scalar_one())
@@ -119,6 +129,10 @@ class LocalIndex:
     def auto_investors(self) -> list[str]:
         with self.engine.connect() as conn:
             return auto_investors(conn)
+
+    def autopay_enrolled(self, borrower: str | None = None) -> list[str]:
+        with self.engine.connect() as conn:
+            return autopay_enrolled(conn, borrower)
 
     def statement(self, address: str, *, start: int = 0, end: int = 2**40 - 1, borrower: bool = False) -> Statement:
         """A lender's (or, with ``borrower``, a borrower's) statement for [start, end] (unix seconds); its
