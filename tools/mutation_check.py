@@ -149,7 +149,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         name="loan-nonreentrant",
         file="contracts/Loan.sol",
         removes="nonReentrant on every Loan function",
-        edits=(Edit(NON_REENTRANT, "", count=8, regex=True),),
+        edits=(Edit(NON_REENTRANT, "", count=9, regex=True),),
         # (claim→claim: both claims are LoanNotes', see notes-nonreentrant)
         tests=tuple(REENTRY.format(case) for case in ("fundLoan→fundLoan", "makeRepayment→makeRepayment",
                                                       "makeRepayment→claim", "claim→sweepFees")),
