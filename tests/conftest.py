@@ -25,6 +25,36 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+
+def _dependency_cache_written_only_when_changed() -> None:
+    """ape's package cache rewrites a dependency's API file (unlink, then write) every time a process resolves the
+    dependency, and lists every such file while resolving one: with two xdist workers (or a worker and an `ape`
+    subprocess) one process can read the other's file empty, mid-write (`JSONDecodeError`, seen once in a CI run on
+    `openzeppelin@5.1.0`). Every process writes the same text, so it is written only when it differs, and then
+    through a temporary file renamed over it (a reader sees the old or the new file, never half of one)."""
+    import tempfile
+
+    from ape.managers.project import PackagesCache
+
+    def cache_api(self: PackagesCache, api: Any) -> Any:
+        path = self.get_api_path(api.package_id, api.version_id)
+        text = api.model_dump_json(by_alias=True, mode="json", exclude_none=True, exclude_unset=True,
+                                   exclude_defaults=True)
+        if path.is_file() and path.read_text(encoding="utf8") == text:
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # (outside the API folder, which ape lists, and on the same file system, so the rename is atomic)
+        fd, tmp = tempfile.mkstemp(dir=self.api_folder.parent, prefix=".api-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+        return path
+
+    PackagesCache.cache_api = cache_api  # type: ignore[method-assign]
+
+
+_dependency_cache_written_only_when_changed()
+
 DAY = 86_400
 YEAR = 365 * DAY
 
