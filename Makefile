@@ -42,7 +42,7 @@ demo: setup
 
 # Gas against the DESIGN.md targets, scale to 1,000 lenders, throughput, oracle load, memory -> bench/results.json
 bench: setup
-	python -m bench
+	source tools/services.sh && setup_postgres && setup_redis && python -m bench
 
 # The deep security campaign: forge invariants, halmos proofs, slither (prints the counts)
 verify: setup

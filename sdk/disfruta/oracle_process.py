@@ -31,7 +31,11 @@ class OracleProcess:
     OPERATOR = "demo-operator"
 
     def __init__(self, registry: str, chain_id: int, rpc_url: str | None, *, signer_key: str | None = None,
-                 database_url: str | None = None) -> None:
+                 database_url: str | None = None, workers: int = 1, rate_limit_storage_url: str | None = None,
+                 settings: dict[str, str] | None = None) -> None:
+        """``workers`` > 1 needs ``rate_limit_storage_url`` (``redis://...``); ``settings`` overrides any
+        ``DISFRUTA_ORACLE_*`` value by its name without the prefix (e.g. ``{"RATE_LIMIT_PER_MINUTE": "5"}``)."""
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._dir = tempfile.TemporaryDirectory(prefix="disfruta-oracle-")
@@ -54,6 +58,11 @@ class OracleProcess:
         }
         if rpc_url:
             self.env["DISFRUTA_ORACLE_RPC_URL"] = rpc_url
+        if rate_limit_storage_url:
+            self.env["DISFRUTA_ORACLE_RATE_LIMIT_STORAGE_URL"] = rate_limit_storage_url
+        for name, value in (settings or {}).items():
+            self.env[f"DISFRUTA_ORACLE_{name.upper()}"] = value
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the service makes its own
         self._proc: subprocess.Popen[bytes] | None = None
         self._totp: pyotp.TOTP | None = None
 
@@ -72,19 +81,24 @@ class OracleProcess:
         self.log_path = Path(self._dir.name) / "oracle.log"
         with self.log_path.open("wb") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "disfruta.cli", "oracle", "serve", "--no-migrate", "--port", str(self.port)],
+                [sys.executable, "-m", "disfruta.cli", "oracle", "serve", "--no-migrate", "--port", str(self.port),
+                 "--workers", str(self.workers)],
                 env=self.env, cwd=self._dir.name, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise ConfigurationError(f"the oracle exited at start: {self.log_path.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                # Every worker up: one answering /health is not enough for a load spread over all of them.
+                if (httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+                        and self.log_path.read_text().count("Application startup complete") >= self.workers):
                     return self
             except httpx.HTTPError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         self.stop()
-        raise ConfigurationError("the oracle did not answer /health within 60 s")
+        raise ConfigurationError(f"the oracle's {self.workers} worker(s) did not start within 60 s: "
+                                 f"{self.log_path.read_text()[-2000:]}")
 
     def operator_totp(self) -> str:
         if self._totp is None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from disfruta import __version__
 from disfruta.oracle.context import OracleContext, build_context
 from disfruta.oracle.errors import ApiError
-from disfruta.oracle.middleware import make_http_middleware
+from disfruta.oracle.middleware import OracleMiddleware
 from disfruta.oracle.routes import auth, credit, kyc
 from disfruta.oracle.settings import OracleSettings
 
@@ -37,8 +37,8 @@ def create_app(settings: OracleSettings | None = None, *, context: OracleContext
     app = FastAPI(title="Disfruta oracle", version=__version__, description=DESCRIPTION)
     app.state.ctx = ctx
     s = ctx.settings
-    app.middleware("http")(make_http_middleware(ctx.limiter, s.rate_limit_per_minute, s.auth_rate_limit_per_minute,
-                                                s.trust_forwarded_for))
+    app.add_middleware(OracleMiddleware, limiter=ctx.limiter, per_minute=s.rate_limit_per_minute,
+                       auth_per_minute=s.auth_rate_limit_per_minute, trust_forwarded_for=s.trust_forwarded_for)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -67,3 +67,9 @@ def create_app(settings: OracleSettings | None = None, *, context: OracleContext
     log.info("oracle ready: signers %s, chain %s, database %s", ctx.signer.addresses,
              "connected" if ctx.registry else "not connected", ctx.engine.url.render_as_string(hide_password=True))
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The application of one worker process of ``disfruta oracle serve --workers N`` (uvicorn's factory): the
+    settings come from the environment, as they did in the parent that checked them."""
+    return create_app(OracleSettings())  # type: ignore[call-arg]

@@ -59,6 +59,13 @@ def assess_and_sign(ctx: OracleContext, db: Session, wallet: str, payload: Asses
     result = _with_default_record(ctx, wallet, result)
     now = ctx.now()
     expires = now + timedelta(days=ctx.settings.credit_validity_days)
+    signed = None
+    if result.grade is not None:  # signed before anything is written (see signing.sign)
+        signed = signing.sign(ctx, CreditAttestation(
+            user=wallet, grade=int(result.grade), borrow_limit=result.borrow_limit,
+            valid_until=int(expires.timestamp()), nonce=nonce,
+            deadline=int(now.timestamp()) + ctx.settings.attestation_deadline_seconds,
+        ))
     row = CreditAssessment(
         user_id=user.id, credit_score=result.score, risk_grade=result.grade.name if result.grade else None,
         decision="approved" if result.approved else "declined", assessment_factors=_factors(result),
@@ -69,14 +76,7 @@ def assess_and_sign(ctx: OracleContext, db: Session, wallet: str, payload: Asses
     audit.record(db, wallet, f"credit.{row.decision}", wallet, assessment=row.id, score=result.score,
                  grade=row.risk_grade, model=result.model_version,
                  reasons=[r.code for r in result.reasons])
-    attestation = None
-    if result.grade is not None:
-        att = CreditAttestation(
-            user=wallet, grade=int(result.grade), borrow_limit=result.borrow_limit,
-            valid_until=int(expires.timestamp()), nonce=nonce,
-            deadline=int(now.timestamp()) + ctx.settings.attestation_deadline_seconds,
-        )
-        attestation = signing.issue(ctx, db, user, "credit", att, wallet)
+    attestation = signing.record(db, user, "credit", signed, wallet) if signed is not None else None
     return _out(row, attestation)
 
 

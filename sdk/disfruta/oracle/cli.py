@@ -31,24 +31,50 @@ def oracle_group() -> None:
 @oracle_group.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (uvicorn). More than one needs a shared rate-limit store "
+                   "(DISFRUTA_ORACLE_RATE_LIMIT_STORAGE_URL=redis://...) and is meant for PostgreSQL.")
 @click.option("--migrate/--no-migrate", default=True, show_default=True,
               help="Upgrade the database schema before serving.")
-def serve(host: str, port: int, migrate: bool) -> None:
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="One line per request on stdout (a proxy in front usually keeps these; the audit log and "
+                   "/metrics record what matters).")
+def serve(host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import os
+    import tempfile
+
+    # Metrics of all workers are summed from files in one directory (prometheus-client's multiprocess mode, which
+    # it decides when first imported: so before anything imports it); a fresh one per start, so a restarted
+    # service doesn't count the last run's requests again.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="disfruta-oracle-metrics-")
+
     import uvicorn
 
     from disfruta.oracle.app import create_app
     from disfruta.oracle.context import build_context
     from disfruta.oracle.db import upgrade
     from disfruta.oracle.keys import KeyLoadError
+    from disfruta.oracle.ratelimit import shared
 
+    settings = _settings()
+    if workers > 1 and not shared(settings.rate_limit_storage_url):
+        raise click.ClickException(
+            f"--workers {workers} needs a rate-limit store the workers share: set "
+            "DISFRUTA_ORACLE_RATE_LIMIT_STORAGE_URL=redis://host:port/0 (memory:// gives each worker its own budget)")
     try:
-        ctx = build_context(_settings())
+        ctx = build_context(settings)  # every setting and key checked here, once, before any worker starts
     except (KeyLoadError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     if migrate:
         upgrade(ctx.engine)
-    uvicorn.run(create_app(context=ctx), host=host, port=port, server_header=False)
+    if workers == 1:
+        uvicorn.run(create_app(context=ctx), host=host, port=port, server_header=False, access_log=access_log)
+        return
+    ctx.engine.dispose()  # the workers open their own connections
+    uvicorn.run("disfruta.oracle.app:create_app_from_env", factory=True, workers=workers, host=host, port=port,
+                server_header=False, access_log=access_log)
 
 
 @oracle_group.command()

@@ -74,5 +74,6 @@ def build_context(settings: OracleSettings, clock: Callable[[], float] = time.ti
         signer=OracleSigner(keys),
         registry=registry,
         scorecard=load_scorecard(s.scorecard_path),
+        limiter=RateLimiter(s.rate_limit_storage_url),
         clock=clock,
     )

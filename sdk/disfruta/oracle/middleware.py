@@ -1,14 +1,20 @@
-"""HTTP middleware: rate limits per client and security headers on every response."""
+"""ASGI middleware: rate limits per client and security headers on every response.
+
+Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``: that one runs each request's app in a task of its own
+and streams the response through a memory channel, a fixed cost per request that the oracle's load profile (many
+small JSON requests) pays in full.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Awaitable, Callable
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
-from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from disfruta.oracle.ratelimit import RateLimiter, RateLimitStoreError
 
-from disfruta.oracle.ratelimit import RateLimiter
+log = logging.getLogger("disfruta.oracle")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -27,39 +33,79 @@ DOCS_CSP = ("default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'uns
             "connect-src 'self'; frame-ancestors 'none'")
 DOCS_PATHS = ("/docs", "/redoc")
 
-Handler = Callable[[Request], Awaitable[Response]]
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_BASE_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+_CSP = b"content-security-policy"
 
 
-def client_key(request: Request, trust_forwarded_for: bool) -> str:
+def client_key(scope: Scope, trust_forwarded_for: bool) -> str:
     if trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.client.host if request.client else "unknown"
+        for name, value in scope.get("headers", ()):
+            if name == b"x-forwarded-for":
+                forwarded = value.decode("latin-1").split(",")[0].strip()
+                if forwarded:
+                    return forwarded
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
-def security_headers(response: Response, path: str) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers["Content-Security-Policy"] = DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
-    return response
+def _with_security_headers(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    out = [h for h in headers if h[0].lower() != _CSP]
+    out.extend(h for h in _BASE_HEADERS if h[0] not in present)
+    out.append((_CSP, (DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP).encode()))
+    return out
 
 
-def make_http_middleware(limiter: RateLimiter, per_minute: int, auth_per_minute: int,
-                         trust_forwarded_for: bool) -> Callable[[Request, Handler], Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Handler) -> Response:
-        path = request.url.path
-        is_auth = path.startswith("/auth/")
-        wait = limiter.hit(client_key(request, trust_forwarded_for), "auth" if is_auth else "api",
-                           auth_per_minute if is_auth else per_minute)
-        if wait > 0:
-            retry = max(1, math.ceil(wait))
-            limit = auth_per_minute if is_auth else per_minute
-            response: Response = JSONResponse(
-                {"detail": f"rate limit exceeded: {limit} requests per minute; retry in {retry} s"},
-                status_code=429, headers={"Retry-After": str(retry)})
-        else:
-            response = await call_next(request)
-        return security_headers(response, path)
+async def _json(send: Send, status: int, detail: str, headers: dict[str, str], path: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+           *((k.lower().encode(), v.encode()) for k, v in headers.items())]
+    await send({"type": "http.response.start", "status": status, "headers": _with_security_headers(raw, path)})
+    await send({"type": "http.response.body", "body": body})
 
-    return middleware
+
+class OracleMiddleware:
+    """Rate limit first (the ``auth`` bucket for ``/auth/*``, the ``api`` bucket for the rest), then the app, with
+    the security headers added to whatever it answers."""
+
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, per_minute: int, auth_per_minute: int,
+                 trust_forwarded_for: bool, on_limited: Callable[[str], None] | None = None) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.per_minute = per_minute
+        self.auth_per_minute = auth_per_minute
+        self.trust_forwarded_for = trust_forwarded_for
+        self.on_limited = on_limited
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        bucket = "auth" if path.startswith("/auth/") else "api"
+        limit = self.auth_per_minute if bucket == "auth" else self.per_minute
+        try:
+            decision = await self.limiter.hit(client_key(scope, self.trust_forwarded_for), bucket, limit)
+        except RateLimitStoreError as exc:
+            log.warning("%s", exc)
+            await _json(send, 503, f"{exc}; retry later", {"Retry-After": "5"}, path)
+            return
+        if not decision.allowed:
+            if self.on_limited is not None:
+                self.on_limited(bucket)
+            await _json(send, 429, f"rate limit exceeded: {limit} requests per minute; retry in "
+                                   f"{decision.retry_after} s", {"Retry-After": str(decision.retry_after)}, path)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _with_security_headers(list(message.get("headers", ())), path)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,50 +1,72 @@
-"""Per-client rate limits: a token bucket per (client, bucket), refilled continuously, in process memory.
+"""Per-client rate limits in a store every worker shares, through the `limits` library.
 
-One process keeps its own buckets: behind several workers, each enforces the limit on its share (or put the limit
-in the proxy). Memory is bounded: full, idle buckets are dropped once there are ``MAX_CLIENTS`` of them.
+A sliding-window counter per (bucket, client): the weighted count of this minute and the one before (two counters
+per key in the store, one round trip per request). ``memory://`` keeps them in the process, which is right for one
+worker only; several workers (``disfruta oracle serve --workers N``) need a shared store, ``redis://host:port/db``,
+so that one client has one budget however its requests are spread.
 """
 
 from __future__ import annotations
 
-import threading
+import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
-MAX_CLIENTS = 10_000
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import Storage
+from limits.storage import storage_from_string
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://")
+NAMESPACE = "disfruta-oracle"
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+class RateLimitStoreError(Exception):
+    """The shared store can't be reached: the request is refused (503) rather than let through unmetered."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int  # whole seconds until the client may try again (0 when allowed)
+
+
+def shared(url: str) -> bool:
+    """Whether ``url`` is a store several processes share (anything but process memory)."""
+    return not url.startswith("memory://")
+
+
+def check_url(url: str) -> str:
+    if not url.startswith(SCHEMES):
+        raise ValueError(f"rate-limit storage must be one of {', '.join(s + '...' for s in SCHEMES)}; got {url!r}")
+    return url
 
 
 class RateLimiter:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
-        self._lock = threading.Lock()
+    """``await limiter.hit(client, bucket, per_minute)``: one request of ``client`` against ``bucket``'s budget."""
 
-    def hit(self, client: str, bucket: str, per_minute: int) -> float:
-        """Takes one token; returns 0 when allowed, else the seconds until the next token."""
-        rate = per_minute / 60.0
-        now = self._clock()
-        with self._lock:
-            key = (client, bucket)
-            state = self._buckets.get(key)
-            if state is None:
-                if len(self._buckets) >= MAX_CLIENTS:
-                    self._evict(now, rate, per_minute)
-                state = self._buckets[key] = _Bucket(float(per_minute), now)
-            state.tokens = min(float(per_minute), state.tokens + (now - state.updated) * rate)
-            state.updated = now
-            if state.tokens >= 1.0:
-                state.tokens -= 1.0
-                return 0.0
-            return (1.0 - state.tokens) / rate
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = check_url(url)
+        # limits' asyncio storages: "async+redis://" is its Redis storage (coredis), "async+memory://" process memory.
+        self._storage: Storage = storage_from_string("async+" + url, key_prefix=NAMESPACE)
+        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+        self._items: dict[int, RateLimitItemPerMinute] = {}
 
-    def _evict(self, now: float, rate: float, capacity: int) -> None:
-        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * rate >= capacity]
-        for key in full or list(self._buckets)[: len(self._buckets) // 2]:
-            del self._buckets[key]
+    def __repr__(self) -> str:
+        return f"RateLimiter({self.url.split('@')[-1]!r})"
+
+    async def hit(self, client: str, bucket: str, per_minute: int) -> Decision:
+        item = self._items.get(per_minute)
+        if item is None:
+            item = self._items[per_minute] = RateLimitItemPerMinute(per_minute)
+        try:
+            if await self._strategy.hit(item, bucket, client):
+                return Decision(True, 0)
+            stats = await self._strategy.get_window_stats(item, bucket, client)
+        except Exception as exc:  # noqa: BLE001 - the storages raise their client library's own errors
+            raise RateLimitStoreError(f"rate-limit store unavailable ({type(exc).__name__})") from exc
+        return Decision(False, max(1, math.ceil(stats.reset_time - time.time())))
+
+    async def reset(self) -> None:
+        """Forgets every client's count (tests; an operator lifting a block)."""
+        await self._storage.reset()

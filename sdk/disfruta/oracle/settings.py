@@ -61,6 +61,9 @@ class OracleSettings(BaseSettings):
     rate_limit_per_minute: int = Field(120, ge=1, description="Requests per client per minute")
     auth_rate_limit_per_minute: int = Field(20, ge=1, description="Sign-in requests per client per minute")
     trust_forwarded_for: bool = Field(False, description="Key rate limits on X-Forwarded-For (behind a proxy)")
+    rate_limit_storage_url: str = Field(
+        "memory://", description="Where the rate-limit counters live: memory:// (one worker) or "
+                                 "redis://host:port/db (shared by several workers and hosts)")
 
     @field_validator("jwt_secret")
     @classmethod
@@ -68,6 +71,13 @@ class OracleSettings(BaseSettings):
         if len(value.get_secret_value().encode()) < 32:
             raise ValueError("jwt_secret must be at least 32 bytes")
         return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        from disfruta.oracle.ratelimit import check_url
+
+        return check_url(value)
 
     @model_validator(mode="after")
     def _one_master_key(self) -> OracleSettings:

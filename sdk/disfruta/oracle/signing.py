@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -34,17 +35,42 @@ def resolve_nonce(ctx: OracleContext, user: str, kind: Kind, given: int | None) 
     return expected
 
 
+@dataclass(frozen=True)
+class Signed:
+    """An attestation signed, not yet logged."""
+
+    att: Attestation
+    signer: str
+    signature: str
+    digest: str
+    message: dict[str, Any]
+    chain_id: int
+    registry: str
+
+
+def sign(ctx: OracleContext, att: Attestation) -> Signed:
+    """Signs ``att`` with the key the registry accepts. Touches no database: a caller signs before it writes, so
+    the signature's cost is not spent inside a write transaction (which SQLite runs one at a time)."""
+    chain_id, registry = ctx.settings.chain_id, ctx.registry_address
+    signer, signature = ctx.sign(att, chain_id, registry)
+    message = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in att.message().items()}
+    return Signed(att, signer, "0x" + signature.hex(), "0x" + attestation_digest(att, chain_id, registry).hex(),
+                  message, chain_id, registry)
+
+
+def record(db: Session, user: User, kind: Kind, signed: Signed, actor: str) -> SignedAttestationOut:
+    """Logs a signed attestation in ``attestations`` and the audit log; returns what the client submits."""
+    att = signed.att
+    db.add(AttestationRecord(user_id=user.id, kind=kind, nonce=att.nonce, digest=signed.digest, signer=signed.signer,
+                             chain_id=signed.chain_id, registry_address=signed.registry, message=signed.message,
+                             signature=signed.signature))
+    audit.record(db, actor, f"attestation.{kind}_signed", user.wallet_address, digest=signed.digest,
+                 signer=signed.signer, nonce=att.nonce, deadline=att.deadline, valid_until=att.valid_until)
+    return SignedAttestationOut(kind=kind, message=signed.message, signer=signed.signer, signature=signed.signature,
+                                digest=signed.digest, chain_id=signed.chain_id, registry=signed.registry)
+
+
 def issue(ctx: OracleContext, db: Session, user: User, kind: Kind, att: Attestation,
           actor: str) -> SignedAttestationOut:
     """Signs ``att``, logs it in ``attestations`` and the audit log, and returns what the client submits."""
-    chain_id, registry = ctx.settings.chain_id, ctx.registry_address
-    signer, signature = ctx.sign(att, chain_id, registry)
-    digest = "0x" + attestation_digest(att, chain_id, registry).hex()
-    message = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in att.message().items()}
-    db.add(AttestationRecord(user_id=user.id, kind=kind, nonce=att.nonce, digest=digest, signer=signer,
-                             chain_id=chain_id, registry_address=registry, message=message,
-                             signature="0x" + signature.hex()))
-    audit.record(db, actor, f"attestation.{kind}_signed", user.wallet_address, digest=digest, signer=signer,
-                 nonce=att.nonce, deadline=att.deadline, valid_until=att.valid_until)
-    return SignedAttestationOut(kind=kind, message=message, signer=signer, signature="0x" + signature.hex(),
-                                digest=digest, chain_id=chain_id, registry=registry)
+    return record(db, user, kind, sign(ctx, att), actor)
