@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from disfruta.oracle import metrics
 from disfruta.oracle.ratelimit import RateLimiter
 
 SECURITY_HEADERS = {
@@ -55,6 +56,7 @@ def make_http_middleware(limiter: RateLimiter, per_minute: int, auth_per_minute:
         if wait > 0:
             retry = max(1, math.ceil(wait))
             limit = auth_per_minute if is_auth else per_minute
+            metrics.rate_limited("auth" if is_auth else "api")
             response: Response = JSONResponse(
                 {"detail": f"rate limit exceeded: {limit} requests per minute; retry in {retry} s"},
                 status_code=429, headers={"Retry-After": str(retry)})

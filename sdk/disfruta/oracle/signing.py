@@ -7,7 +7,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from disfruta.attestations import Attestation, attestation_digest
-from disfruta.oracle import audit
+from disfruta.oracle import audit, metrics
 from disfruta.oracle.chain import ChainError
 from disfruta.oracle.context import OracleContext
 from disfruta.oracle.errors import ApiError, conflict
@@ -46,5 +46,6 @@ def issue(ctx: OracleContext, db: Session, user: User, kind: Kind, att: Attestat
                              signature="0x" + signature.hex()))
     audit.record(db, actor, f"attestation.{kind}_signed", user.wallet_address, digest=digest, signer=signer,
                  nonce=att.nonce, deadline=att.deadline, valid_until=att.valid_until)
+    metrics.signed(kind, signer)
     return SignedAttestationOut(kind=kind, message=message, signer=signer, signature="0x" + signature.hex(),
                                 digest=digest, chain_id=chain_id, registry=registry)
