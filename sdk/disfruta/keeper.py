@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from disfruta import keeper_metrics
 from disfruta.api.autopay import AutopayLog
 from disfruta.errors import ContractError, DisfrutaError
 from disfruta.models import AutopayFailure, AutopayPreview, LoanConfig, LoanInfo, LoanStatus, Receipt, Refusal
@@ -104,7 +105,17 @@ class Keeper:
 
     def run_once(self) -> KeeperReport:
         """One pass: collect the autopay installments whose window is open, then over every loan: auto-invest open
-        loans, expire failed ones, declare defaults, sweep fees."""
+        loans, expire failed ones, declare defaults, sweep fees. Recorded in the keeper's metrics."""
+        started = time.monotonic()
+        try:
+            report = self._pass()
+        except DisfrutaError:
+            keeper_metrics.failed(time.monotonic() - started)
+            raise
+        keeper_metrics.observe(report, time.monotonic() - started)
+        return report
+
+    def _pass(self) -> KeeperReport:
         report = KeeperReport()
         now = self.client.core.head().timestamp
         if self.client.autopay.available:
@@ -131,12 +142,14 @@ class Keeper:
                 receipt = self._try(report, f"sweepFees #{info.loan_id}",
                                     partial(self.client.loans.sweep_fees, info.address))
                 if receipt is not None:
+                    keeper_metrics.sweep()
                     report.fees_swept += sum(e.args["amount"] for e in receipt.find("FeesSwept"))
         market = self.client.market
         if self.sweep_min and market.available and market.fees_pending() >= self.sweep_min:
             # the note market's seller fees: already in the Treasury, booked there as trading fees
             receipt = self._try(report, "NoteMarket.sweepFees", market.sweep_fees)
             if receipt is not None:
+                keeper_metrics.sweep()
                 report.fees_swept += sum(e.args["amount"] for e in receipt.find("FeesSwept"))
         return report
 

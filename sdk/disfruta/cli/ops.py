@@ -117,13 +117,24 @@ def keeper() -> None:
 @click.option("--interval", type=click.FloatRange(min=0), default=15.0, show_default=True)
 @click.option("--iterations", type=click.IntRange(min=1), default=None, help="Stop after N passes (default: forever).")
 @AUTOPAY_LOG
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Serve Prometheus metrics at http://HOST:PORT/metrics (0: off).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="The address --metrics-port binds.")
 @pass_ctx
-def keeper_run(ctx: Context, interval: float, iterations: int | None, autopay_log: str | None) -> None:
+def keeper_run(ctx: Context, interval: float, iterations: int | None, autopay_log: str | None, metrics_port: int,
+               metrics_host: str) -> None:
     """Run keeper passes (autopay collections it could not make go to --autopay-log, if given)."""
     from disfruta.errors import DisfrutaError
     from disfruta.keeper import Keeper
 
     k = Keeper(ctx.signer(), autopay_log=autopay_log)
+    if metrics_port:
+        from disfruta.metrics import serve
+
+        try:
+            serve(metrics_port, metrics_host)
+        except OSError as exc:
+            raise click.ClickException(f"--metrics-port {metrics_port}: {exc.strerror or exc}") from None
     n = 0
     while iterations is None or n < iterations:
         try:

@@ -26,11 +26,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 
-from disfruta import __version__
+from disfruta import __version__, http_metrics
 from disfruta.core import Core
 from disfruta.errors import DisfrutaError
 from disfruta.grades import Grade
-from disfruta.index import local
+from disfruta.index import local, metrics
 from disfruta.index import market as m
 from disfruta.index import queries as q
 from disfruta.index import schema as s
@@ -43,6 +43,7 @@ STATUSES = tuple(x.name.lower() for x in LoanStatus)
 GRADES = tuple(g.name for g in Grade)
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 Address = Annotated[str, Query(pattern=ADDRESS)]
+REQUEST_SECONDS = http_metrics.request_histogram(metrics.PREFIX)
 LoanRef = Annotated[str | None, Query(pattern=r"^([0-9]{1,18}|0x[0-9a-fA-F]{40})$",
                                       description="A loan's id or address.")]
 
@@ -75,6 +76,7 @@ def create_app(engine: Engine, core: Core | None = None, *, cors_origins: Sequen
     app = FastAPI(title="Disfruta index", version=__version__,
                   description="The marketplace, loans, portfolios, statements and statistics of one Disfruta "
                               "market, from its index.")
+    http_metrics.install(app, REQUEST_SECONDS)  # before CORS: the CORS middleware stays outermost
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"],
                            allow_headers=["*"], expose_headers=["X-Index-Block"])
@@ -85,6 +87,7 @@ def create_app(engine: Engine, core: Core | None = None, *, cors_origins: Sequen
 
     @app.exception_handler(DBAPIError)
     async def _database_error(_request: Request, _exc: DBAPIError) -> JSONResponse:
+        metrics.database_error()
         return JSONResponse({"detail": "index database unavailable, retry later"}, status_code=503,
                             headers={"Retry-After": "5"})
 

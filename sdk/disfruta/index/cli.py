@@ -76,14 +76,24 @@ def migrate(database: str) -> None:
               help="A log query answered with this many results counts as cut short (its range is halved).")
 @click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(0), help="Seconds between polls.")
 @click.option("--once", is_flag=True, help="Index up to the current head and stop, instead of following.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Serve Prometheus metrics at http://HOST:PORT/metrics (0: off).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="The address --metrics-port binds.")
 @click.pass_context
 def run(ctx: click.Context, database: str, confirmations: int, tag: str, max_range: int, max_addresses: int,
-        max_logs: int, poll: float, once: bool) -> None:
+        max_logs: int, poll: float, once: bool, metrics_port: int, metrics_host: str) -> None:
     """Index the market from its deployment block and follow the chain (Ctrl-C stops between ranges)."""
     from disfruta.index.source import ChainSource
     from disfruta.index.sync import Indexer, StepResult
 
     obj = _obj(ctx)
+    if metrics_port:
+        from disfruta.metrics import serve
+
+        try:
+            serve(metrics_port, metrics_host)
+        except OSError as exc:
+            raise click.ClickException(f"--metrics-port {metrics_port}: {exc.strerror or exc}") from None
     indexer = Indexer.connect(database, obj.network, obj.deployment, confirmations=confirmations, tag=tag,
                               max_range=max_range)
     indexer.source = ChainSource(indexer.rpc, max_addresses=max_addresses, max_logs=max_logs)

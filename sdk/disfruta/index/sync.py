@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, tuple_, updat
 from disfruta.codec import ContractCodec, codec_for, to_checksum_address, unhex
 from disfruta.deployment import Deployment
 from disfruta.errors import ConfigurationError, DisfrutaError
+from disfruta.index import metrics
 from disfruta.index import schema as s
 from disfruta.index.db import make_engine, upgrade
 from disfruta.index.handlers import apply
@@ -118,6 +119,7 @@ class Indexer:
                     f"{self.deployment.chain_id}, factory {self.factory}: use another database")
             self._start = self.deployment.block if row is None else int(row.start_block)
             cursor = self._start - 1 if row is None else int(row.cursor)
+            metrics.indexed(cursor)
             followed = set(conn.execute(select(s.followed_contracts.c.address)).scalars())
             new = {a: abi for a, abi in self.kinds.items() if a not in followed}
             if cursor < self._start:  # nothing read yet: followed from the start
@@ -138,7 +140,9 @@ class Indexer:
 
     def target(self) -> int:
         """The newest block to index: the tag's block, less the confirmation depth."""
-        return self.source.head(self.tag).number - self.confirmations
+        block = self.source.head(self.tag).number - self.confirmations
+        metrics.head(block)
+        return block
 
     # ------------------------------------------------------------------------------------------- stepping
 
@@ -190,6 +194,7 @@ class Indexer:
                 end = self.target()
                 result = self.step(end)
             except (NodeUnreachable, RpcError, ChainMoved) as exc:
+                metrics.sync_error(exc)
                 log.warning("read failed (%s); retrying in %.1f s", exc, delay)
                 time.sleep(delay)
                 delay = min(max_backoff, delay * 2)
@@ -233,6 +238,7 @@ class Indexer:
             ids = write_range(conn, decoded, headers, txs, known_ids)
             conn.execute(update(s.sync_state).values(cursor=hi, cursor_hash=headers[hi].hash))
         self._loan_ids = ids  # only once committed: a failed range leaves the cache as the database is
+        metrics.indexed(hi, decoded)
         return len(decoded)
 
     def _decode(self, x: dict[str, Any], loans: set[str] | None = None) -> dict[str, Any]:
@@ -290,6 +296,7 @@ class Indexer:
                                                          "since_block": cursor} for a in addresses])
         self._unfollowed = {}
         self._loan_ids = None
+        metrics.indexed(cursor, fresh)
         return len(fresh)
 
     # ------------------------------------------------------------------------------------------- reorgs
@@ -316,6 +323,7 @@ class Indexer:
             rebuild(conn)
             conn.execute(update(s.sync_state).values(cursor=ancestor, cursor_hash=ancestor_hash))
         self._loan_ids = None
+        metrics.reorg(ancestor)
         return ancestor
 
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from disfruta import __version__
+from disfruta.oracle import metrics
 from disfruta.oracle.context import OracleContext, build_context
 from disfruta.oracle.errors import ApiError
 from disfruta.oracle.middleware import OracleMiddleware
@@ -38,7 +39,9 @@ def create_app(settings: OracleSettings | None = None, *, context: OracleContext
     app.state.ctx = ctx
     s = ctx.settings
     app.add_middleware(OracleMiddleware, limiter=ctx.limiter, per_minute=s.rate_limit_per_minute,
-                       auth_per_minute=s.auth_rate_limit_per_minute, trust_forwarded_for=s.trust_forwarded_for)
+                       auth_per_minute=s.auth_rate_limit_per_minute, trust_forwarded_for=s.trust_forwarded_for,
+                       on_limited=metrics.rate_limited)
+    metrics.install(app)  # after the rate limiter: the timing wraps it and sees its 429s
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -49,6 +52,7 @@ def create_app(settings: OracleSettings | None = None, *, context: OracleContext
         # The database is down or unreachable: a temporary condition the client can retry, not a server bug.
         # Nothing was acknowledged (the transaction commits before the response), so a retry loses nothing.
         log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+        metrics.database_error()
         return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503,
                             headers={"Retry-After": "5"})
 

@@ -12,7 +12,7 @@ from disfruta.attestations import CreditAttestation, Role
 from disfruta.credit import Assessment, assess
 from disfruta.credit.assessment import TOP_REASONS
 from disfruta.credit.scorecard import Reason, Scorecard
-from disfruta.oracle import audit, signing
+from disfruta.oracle import audit, metrics, signing
 from disfruta.oracle.chain import ChainError
 from disfruta.oracle.context import OracleContext
 from disfruta.oracle.errors import ApiError, conflict, not_found
@@ -73,6 +73,7 @@ def assess_and_sign(ctx: OracleContext, db: Session, wallet: str, payload: Asses
     )
     db.add(row)
     db.flush()
+    metrics.assessed(row.decision, row.risk_grade)
     audit.record(db, wallet, f"credit.{row.decision}", wallet, assessment=row.id, score=result.score,
                  grade=row.risk_grade, model=result.model_version,
                  reasons=[r.code for r in result.reasons])

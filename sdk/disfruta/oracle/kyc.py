@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disfruta.attestations import KycAttestation, Role, kyc_commitment
-from disfruta.oracle import audit, signing
+from disfruta.oracle import audit, metrics, signing
 from disfruta.oracle.chain import ChainError, NotRegisteredOnChain
 from disfruta.oracle.context import OracleContext
 from disfruta.oracle.crypto import DecryptionError, decrypt_record, encrypt_record
@@ -140,6 +140,7 @@ def revoke(ctx: OracleContext, db: Session, wallet: str, operator: str, reason: 
         user.updated_at = ctx.now()
         audit.record(db, operator, "kyc.revoked", wallet, reason=reason)
         db.commit()
+        metrics.revoked()
     if registry is None:
         return user, None
     try:
@@ -149,6 +150,7 @@ def revoke(ctx: OracleContext, db: Session, wallet: str, operator: str, reason: 
     except ChainError as exc:
         audit.record(db, operator, "kyc.revoke_push_failed", wallet, error=str(exc))
         db.commit()
+        metrics.revocation_push_failed()
         raise ApiError(502, f"revoked in the service, but not on chain: {exc}; call again to retry") from None
     audit.record(db, operator, "kyc.revoked_on_chain", wallet, transaction=tx_hash)
     return user, tx_hash

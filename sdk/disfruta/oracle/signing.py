@@ -8,7 +8,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from disfruta.attestations import Attestation, attestation_digest
-from disfruta.oracle import audit
+from disfruta.oracle import audit, metrics
 from disfruta.oracle.chain import ChainError
 from disfruta.oracle.context import OracleContext
 from disfruta.oracle.errors import ApiError, conflict
@@ -66,6 +66,7 @@ def record(db: Session, user: User, kind: Kind, signed: Signed, actor: str) -> S
                              signature=signed.signature))
     audit.record(db, actor, f"attestation.{kind}_signed", user.wallet_address, digest=signed.digest,
                  signer=signed.signer, nonce=att.nonce, deadline=att.deadline, valid_until=att.valid_until)
+    metrics.signed(kind, signed.signer)
     return SignedAttestationOut(kind=kind, message=signed.message, signer=signed.signer, signature=signed.signature,
                                 digest=signed.digest, chain_id=signed.chain_id, registry=signed.registry)
 
