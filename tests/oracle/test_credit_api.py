@@ -96,3 +96,19 @@ def test_model__public_card__version_auc_bands(client):
     assert body["auc_test"] > 0.75
     assert list(body["grade_bounds"]) == [g.name for g in Grade]
     assert body["grade_bounds"]["E5"] == body["cutoff_score"]
+
+
+def test_model__public_card__repeated_splits_calibration_and_fairness_from_the_artifact(client):
+    """The model card is served from the artifact as trained (nothing is recomputed per request)."""
+    from disfruta.credit import load_scorecard
+
+    body, m = client.get("/credit/model").json(), load_scorecard().metrics
+    rs = body["repeated_splits"]
+    assert rs["n_splits"] >= 20 and len(rs["seeds"]) == rs["n_splits"]
+    assert {k: rs[k] for k in ("auc_mean", "auc_sd", "auc_min", "auc_max")} == \
+        {k: m["repeated_splits"][k] for k in ("auc_mean", "auc_sd", "auc_min", "auc_max")}
+    assert body["calibration"]["by_letter"] == m["calibration"]["by_letter"]
+    assert (body["calibration"]["brier_before"], body["calibration"]["brier_after"]) == \
+        (m["calibration"]["brier_before"], m["calibration"]["brier_after"])
+    assert body["fairness"]["sex"] == m["fairness"]["sex"] and body["fairness"]["age_band"] == m["fairness"]["age_band"]
+    assert body["not_scored"] == ["age_years"]

@@ -3,7 +3,10 @@
 The model is trained on the UCI Statlog German Credit data (1,000 applicants). Its categorical answers are long
 German-bank phrases (``"... < 0 DM"``); the API takes short codes and this module maps them both ways. Two columns
 of the data are never used, because lending law forbids deciding on them: ``personal_status_and_sex`` (sex and
-marital status) and ``foreign_worker`` (national origin).
+marital status) and ``foreign_worker`` (national origin). The applicant's age is asked (the API keeps the field) but
+never scored either (``MEASURED_ONLY``): ECOA/Regulation B allow age only in narrow ways, and the simplest honest
+reading is to leave it out. Sex and age are used for one thing only, measuring the card's approval and bad rates
+by group (the model card's fairness table).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EXCLUDED_COLUMNS = ("personal_status_and_sex", "foreign_worker")
+SEX_COLUMN = "personal_status_and_sex"  # read only to measure (``data.load_groups``), never a model input
 TARGET_COLUMN = "creditability"
 
 # API code -> the dataset's category, per categorical feature (API name -> (dataset column, mapping)).
@@ -89,7 +93,10 @@ NUMERIC: dict[str, str] = {
     "dependents": "number_of_people_being_liable_to_provide_maintenance_for",
 }
 
-FEATURE_NAMES: tuple[str, ...] = tuple(sorted([*CATEGORICAL, *NUMERIC]))
+FEATURE_NAMES: tuple[str, ...] = tuple(sorted([*CATEGORICAL, *NUMERIC]))  # what the API asks
+# Asked, and used to measure fairness, but never a model input: training drops it and an artifact scoring it is refused.
+MEASURED_ONLY: tuple[str, ...] = ("age_years",)
+MODEL_FEATURES: tuple[str, ...] = tuple(n for n in FEATURE_NAMES if n not in MEASURED_ONLY)
 
 # Adverse-action statements: why a feature lowered the score (shown when it is among the top reasons).
 REASON_TEXT: dict[str, str] = {
@@ -108,7 +115,6 @@ REASON_TEXT: dict[str, str] = {
     "credit_amount": "Amount requested",
     "installment_rate_pct": "Installment is a high share of disposable income",
     "residence_since": "Time at current residence",
-    "age_years": "Limited length of credit experience (age)",
     "existing_credits": "Number of existing credits at the bank",
     "dependents": "Number of dependents",
 }
@@ -132,7 +138,7 @@ class Applicant(BaseModel):
     other_debtors: Literal["none", "co_applicant", "guarantor"]
     residence_since: int = Field(ge=1, le=4, description="Years at present residence, banded 1 to 4 (4 = 4+)")
     property: Literal["real_estate", "savings_insurance", "car_other", "none"]
-    age_years: int = Field(ge=18, le=120)
+    age_years: int = Field(ge=18, le=120, description="Asked, never scored: used only to measure fairness by age")
     other_installment_plans: Literal["bank", "stores", "none"]
     housing: Literal["rent", "own", "free"]
     existing_credits: int = Field(ge=0, le=50)

@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from disfruta.credit.features import REASON_TEXT, Applicant
+from disfruta.credit.features import MEASURED_ONLY, REASON_TEXT, Applicant
 
 ARTIFACT_NAME = "scorecard-v1.json"
 MIN_SCORE = 300
@@ -132,6 +132,9 @@ class Scorecard:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Scorecard:
+        scored = {f["name"] for f in data["features"]} & set(MEASURED_ONLY)
+        if scored:
+            raise ValueError(f"artifact scores {sorted(scored)}, which may only be measured, never scored")
         unknown = {f["name"] for f in data["features"]} - set(REASON_TEXT)
         if unknown:
             raise ValueError(f"artifact scores unknown features: {sorted(unknown)}")

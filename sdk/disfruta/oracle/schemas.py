@@ -177,7 +177,54 @@ class AssessmentOut(BaseModel):
     attestation: SignedAttestationOut | None
 
 
+class ModelRepeatedSplitsOut(BaseModel):
+    n_splits: int
+    seeds: list[int]
+    test_size: float
+    auc_mean: float
+    auc_sd: float = Field(description="Sample standard deviation of the splits' held-out AUCs")
+    auc_min: float
+    auc_max: float
+
+
+class ModelCalibrationRowOut(BaseModel):
+    n: int
+    bad_rate: float = Field(description="Observed share of bad credits")
+    pd_before: float = Field(description="Mean predicted P(default) of the model's own log-odds")
+    pd_after: float = Field(description="Mean predicted P(default) after the recalibration the card ships")
+
+
+class ModelCalibrationOut(BaseModel):
+    pooled_over: str
+    brier_before: float
+    brier_after: float
+    slope_before: float
+    slope_after: float
+    by_letter: dict[str, ModelCalibrationRowOut] = Field(description="Grade letters A … E and declined")
+
+
+class ModelGroupOut(BaseModel):
+    n: int
+    approval_rate: float
+    bad_rate: float
+    bad_rate_approved: float
+
+
+class ModelFairnessAttributeOut(BaseModel):
+    groups: dict[str, ModelGroupOut]
+    four_fifths_ratio: float = Field(description="Lowest group approval rate over the highest")
+
+
+class ModelFairnessOut(BaseModel):
+    pooled_over: str
+    sex: ModelFairnessAttributeOut
+    age_band: ModelFairnessAttributeOut
+
+
 class ModelOut(BaseModel):
+    """The model card. ``auc_test`` … ``n_test`` are the shipped split's; ``repeated_splits``, ``calibration``
+    and ``fairness`` measure the same training recipe on more splits (sex and age are not model inputs)."""
+
     version: str
     auc_test: float
     gini_test: float
@@ -187,6 +234,10 @@ class ModelOut(BaseModel):
     cutoff_score: int
     grade_bounds: dict[str, int]
     grade_limits: dict[str, int]
+    not_scored: list[str] = Field(description="Applicant fields asked but never scored (used only to measure)")
+    repeated_splits: ModelRepeatedSplitsOut | None = None
+    calibration: ModelCalibrationOut | None = None
+    fairness: ModelFairnessOut | None = None
 
 
 class AuditEventOut(BaseModel):

@@ -33,14 +33,18 @@ def latest_assessment(wallet: Wallet, db: Db) -> AssessmentOut:
 
 @router.get("/credit/model", response_model=ModelOut)
 def model(ctx: Ctx) -> ModelOut:
-    """The scorecard in use: version, held-out quality, grade bands and limits."""
+    """The scorecard in use and its model card: version, held-out quality on the shipped split and over repeated
+    splits, calibration per grade letter, approval and bad rates by sex and age band, grade bands and limits."""
     card = ctx.scorecard
+    m = card.metrics
     return ModelOut(
-        version=card.version, auc_test=card.metrics["auc_test"], gini_test=card.metrics["gini_test"],
-        ks_test=card.metrics["ks_test"], n_train=card.training["n_train"], n_test=card.training["n_test"],
+        version=card.version, auc_test=m["auc_test"], gini_test=m["gini_test"],
+        ks_test=m["ks_test"], n_train=card.training["n_train"], n_test=card.training["n_test"],
         cutoff_score=card.cutoff_score,
         grade_bounds={Grade(i + 1).name: b for i, b in enumerate(card.grade_bounds)},
         grade_limits={Grade(i + 1).name: limit for i, limit in enumerate(GRADE_LIMITS)},
+        not_scored=list(card.training.get("not_scored", [])),
+        repeated_splits=m.get("repeated_splits"), calibration=m.get("calibration"), fairness=m.get("fairness"),
     )
 
 
