@@ -62,7 +62,10 @@ class OracleProcess:
             self.env["DISFRUTA_ORACLE_RATE_LIMIT_STORAGE_URL"] = rate_limit_storage_url
         for name, value in (settings or {}).items():
             self.env[f"DISFRUTA_ORACLE_{name.upper()}"] = value
-        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the service makes its own
+        # The workers' metric files (prometheus-client's multiprocess mode), here so that a test can see them.
+        self.metrics_dir = Path(self._dir.name) / "metrics"
+        self.metrics_dir.mkdir()
+        self.env["PROMETHEUS_MULTIPROC_DIR"] = str(self.metrics_dir)
         self._proc: subprocess.Popen[bytes] | None = None
         self._totp: pyotp.TOTP | None = None
 

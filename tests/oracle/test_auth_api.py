@@ -163,6 +163,16 @@ def test_rate_limit__auth_burst__429_with_retry_after(make_service):
     assert client.get("/health").status_code == 200  # the API bucket is separate
 
 
+def test_rate_limit__store_unreachable__503_not_unmetered(make_service):
+    """With the shared counters out of reach, requests are refused (and can be retried), not let through."""
+    client, _ = make_service(rate_limit_storage_url="redis://127.0.0.1:9/0")  # the discard port: nothing listens
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "rate-limit store unavailable (ConnectionError); retry later"
+    assert response.headers["retry-after"] == "5"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
 def test_any_response__always__security_headers(client):
     response = client.get("/health")
     assert response.headers["x-content-type-options"] == "nosniff"

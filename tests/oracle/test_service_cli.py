@@ -134,3 +134,20 @@ def test_oracle_serve__real_server__health_and_openapi(oracle_env, tmp_path):
         server.terminate()
         output = server.communicate(timeout=20)[0]
     assert oracle_env["DISFRUTA_ORACLE_SIGNER_KEY"][2:] not in output  # the key is never logged
+
+
+def test_oracle_serve__workers_with_memory_rate_limits__refused_in_one_line(oracle_env):
+    """Each worker would hold its own counters: a client would get the limit once per worker."""
+    result = CliRunner().invoke(main, ["oracle", "serve", "--workers", "2"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: --workers 2 needs a rate-limit store the workers share: set "
+        "DISFRUTA_ORACLE_RATE_LIMIT_STORAGE_URL=redis://host:port/0 (memory:// gives each worker its own budget)"]
+
+
+def test_oracle_settings__unknown_rate_limit_store__refused_naming_it(oracle_env, monkeypatch):
+    monkeypatch.setenv("DISFRUTA_ORACLE_RATE_LIMIT_STORAGE_URL", "memcached://127.0.0.1:11211")
+    result = CliRunner().invoke(main, ["oracle", "migrate"])
+    assert result.exit_code == 1
+    assert "rate_limit_storage_url" in result.output and "memcached://127.0.0.1:11211" in result.output
+    assert "Traceback" not in result.output

@@ -17,7 +17,7 @@ from disfruta.oracle.chain import ChainError
 from disfruta.oracle.context import OracleContext
 from disfruta.oracle.errors import ApiError, conflict, not_found
 from disfruta.oracle.kyc import get_user
-from disfruta.oracle.models import CreditAssessment
+from disfruta.oracle.models import CreditAssessment, new_id
 from disfruta.oracle.schemas import AssessmentIn, AssessmentOut, ReasonOut, SignedAttestationOut
 
 
@@ -67,12 +67,11 @@ def assess_and_sign(ctx: OracleContext, db: Session, wallet: str, payload: Asses
             deadline=int(now.timestamp()) + ctx.settings.attestation_deadline_seconds,
         ))
     row = CreditAssessment(
-        user_id=user.id, credit_score=result.score, risk_grade=result.grade.name if result.grade else None,
-        decision="approved" if result.approved else "declined", assessment_factors=_factors(result),
+        id=new_id(), user_id=user.id, credit_score=result.score,
+        risk_grade=result.grade.name if result.grade else None, decision="approved" if result.approved else "declined", assessment_factors=_factors(result),
         model_version=result.model_version, created_at=now, expires_at=expires,
     )
-    db.add(row)
-    db.flush()
+    db.add(row)  # written with the rest at commit: one flush, the inserts batched
     metrics.assessed(row.decision, row.risk_grade)
     audit.record(db, wallet, f"credit.{row.decision}", wallet, assessment=row.id, score=result.score,
                  grade=row.risk_grade, model=result.model_version,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from disfruta.attestations import Attestation
+from disfruta.attestations import Attestation, attestation_digest
 from disfruta.credit.scorecard import Scorecard, load_scorecard
 from disfruta.oracle.chain import ChainError, RegistryClient
 from disfruta.oracle.crypto import MasterKey
@@ -44,10 +44,13 @@ class OracleContext:
             raise ApiError(503, "no registry address configured (DISFRUTA_ORACLE_REGISTRY_ADDRESS)")
         return self.settings.registry_address
 
-    def sign(self, att: Attestation, chain_id: int, registry: str) -> tuple[str, bytes]:
-        """Signs with the key the registry currently accepts (checked on chain when connected)."""
+    def sign(self, att: Attestation, chain_id: int, registry: str) -> tuple[str, bytes, bytes]:
+        """``(signer, signature, digest)``: signed with the key the registry currently accepts (checked on chain
+        when connected)."""
+        digest = attestation_digest(att, chain_id, registry)
         try:
-            return self.signer.sign(att, chain_id, registry, self.registry.is_signer if self.registry else None)
+            signer, signature = self.signer.sign_digest(digest, self.registry.is_signer if self.registry else None)
+            return signer, signature, digest
         except NoActiveSigner as exc:
             raise ApiError(503, str(exc)) from None
         except ChainError as exc:
@@ -74,6 +77,6 @@ def build_context(settings: OracleSettings, clock: Callable[[], float] = time.ti
         signer=OracleSigner(keys),
         registry=registry,
         scorecard=load_scorecard(s.scorecard_path),
-        limiter=RateLimiter(s.rate_limit_storage_url),
+        limiter=RateLimiter(s.rate_limit_storage_url, s.rate_limit_namespace),
         clock=clock,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from eth_utils import to_checksum_address
@@ -17,7 +18,11 @@ from disfruta.oracle.tokens import Principal
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/siwe/verify or /auth/operator/login")
 
 
-def get_ctx(request: Request) -> OracleContext:
+# Dependencies that only read what the request already holds are ``async def``: FastAPI runs a plain ``def`` one in
+# its thread pool, a hand-off (and back) per dependency per request that buys nothing when nothing blocks.
+
+
+async def get_ctx(request: Request) -> OracleContext:
     ctx: OracleContext = request.app.state.ctx
     return ctx
 
@@ -25,8 +30,9 @@ def get_ctx(request: Request) -> OracleContext:
 Ctx = Annotated[OracleContext, Depends(get_ctx)]
 
 
-def get_db(ctx: Ctx) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back when it raises."""
+@contextmanager
+def transaction(ctx: OracleContext) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
     with ctx.sessions() as db:
         try:
             yield db
@@ -36,25 +42,41 @@ def get_db(ctx: Ctx) -> Iterator[Session]:
             raise
 
 
+def get_db(ctx: Ctx) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back when it raises."""
+    with transaction(ctx) as db:
+        yield db
+
+
 # scope="function": the commit runs when the handler returns, before the response is sent — a client that
 # uses what it was just given (a session, a submission) must find it committed.
 Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def get_principal(ctx: Ctx, db: Db,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def authenticate(ctx: OracleContext, db: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None:
         raise unauthorized("missing bearer token (Authorization: Bearer <access token>)")
     return ctx.tokens.authenticate(db, credentials.credentials, ctx.now())
 
 
-def get_wallet(principal: Annotated[Principal, Depends(get_principal)]) -> str:
+def get_principal(ctx: Ctx, db: Db, credentials: Credentials) -> Principal:
+    return authenticate(ctx, db, credentials)
+
+
+def require_wallet(principal: Principal) -> str:
     if principal.role != "wallet":
         raise forbidden("this endpoint is for wallet users")
     return principal.subject
 
 
-def get_operator(principal: Annotated[Principal, Depends(get_principal)]) -> str:
+async def get_wallet(principal: Annotated[Principal, Depends(get_principal)]) -> str:
+    return require_wallet(principal)
+
+
+async def get_operator(principal: Annotated[Principal, Depends(get_principal)]) -> str:
     if principal.role != "operator":
         raise forbidden("this endpoint is for KYC operators")
     return principal.subject
@@ -64,7 +86,7 @@ Wallet = Annotated[str, Depends(get_wallet)]
 Operator = Annotated[str, Depends(get_operator)]
 
 
-def wallet_path(wallet: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$",
+async def wallet_path(wallet: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$",
                                             description="The user's wallet address")]) -> str:
     return str(to_checksum_address(wallet))
 

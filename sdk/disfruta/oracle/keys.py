@@ -82,3 +82,9 @@ class OracleSigner:
         """``(signer address, 65-byte signature)``."""
         key = self.active(is_signer)
         return key.address, sign_attestation(att, key.key, chain_id, registry)
+
+    def sign_digest(self, digest: bytes, is_signer: Callable[[str], bool] | None = None) -> tuple[str, bytes]:
+        """``(signer address, 65-byte signature)`` of an EIP-712 digest already computed (``attestation_digest``):
+        the same signature as ``sign``, without encoding the typed data a second time."""
+        key = self.active(is_signer)
+        return key.address, bytes(key.unsafe_sign_hash(digest).signature)

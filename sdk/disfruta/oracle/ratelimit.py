@@ -45,10 +45,10 @@ def check_url(url: str) -> str:
 class RateLimiter:
     """``await limiter.hit(client, bucket, per_minute)``: one request of ``client`` against ``bucket``'s budget."""
 
-    def __init__(self, url: str = "memory://") -> None:
+    def __init__(self, url: str = "memory://", namespace: str = NAMESPACE) -> None:
         self.url = check_url(url)
         # limits' asyncio storages: "async+redis://" is its Redis storage (coredis), "async+memory://" process memory.
-        self._storage: Storage = storage_from_string("async+" + url, key_prefix=NAMESPACE)
+        self._storage: Storage = storage_from_string("async+" + url, key_prefix=namespace)  # type: ignore[assignment]
         self._strategy = SlidingWindowCounterRateLimiter(self._storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
 

@@ -64,6 +64,8 @@ class OracleSettings(BaseSettings):
     rate_limit_storage_url: str = Field(
         "memory://", description="Where the rate-limit counters live: memory:// (one worker) or "
                                  "redis://host:port/db (shared by several workers and hosts)")
+    rate_limit_namespace: str = Field("disfruta-oracle", min_length=1, max_length=64, pattern=r"^[\w.-]+$",
+                                      description="Prefix of the counters' keys (services sharing one Redis)")
 
     @field_validator("jwt_secret")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from disfruta.attestations import Attestation, attestation_digest
+from disfruta.attestations import Attestation
 from disfruta.oracle import audit, metrics
 from disfruta.oracle.chain import ChainError
 from disfruta.oracle.context import OracleContext
@@ -52,10 +52,9 @@ def sign(ctx: OracleContext, att: Attestation) -> Signed:
     """Signs ``att`` with the key the registry accepts. Touches no database: a caller signs before it writes, so
     the signature's cost is not spent inside a write transaction (which SQLite runs one at a time)."""
     chain_id, registry = ctx.settings.chain_id, ctx.registry_address
-    signer, signature = ctx.sign(att, chain_id, registry)
+    signer, signature, digest = ctx.sign(att, chain_id, registry)
     message = {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in att.message().items()}
-    return Signed(att, signer, "0x" + signature.hex(), "0x" + attestation_digest(att, chain_id, registry).hex(),
-                  message, chain_id, registry)
+    return Signed(att, signer, "0x" + signature.hex(), "0x" + digest.hex(), message, chain_id, registry)
 
 
 def record(db: Session, user: User, kind: Kind, signed: Signed, actor: str) -> SignedAttestationOut:

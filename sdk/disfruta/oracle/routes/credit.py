@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
 
 from disfruta.credit.grading import GRADE_LIMITS
 from disfruta.grades import Grade
 from disfruta.oracle import assessments
 from disfruta.oracle.chain import ChainError
-from disfruta.oracle.deps import Ctx, Db, Wallet
+from disfruta.oracle.context import OracleContext
+from disfruta.oracle.deps import Credentials, Ctx, Db, Wallet, authenticate, require_wallet, transaction
 from disfruta.oracle.errors import ApiError
 from disfruta.oracle.keys import NoActiveSigner
 from disfruta.oracle.routes import Responses
@@ -21,9 +24,18 @@ AUTH: Responses = {401: {"description": "Missing or invalid access token"}, 403:
 @router.post("/credit/assessments", status_code=201, response_model=AssessmentOut,
              responses={**AUTH, 409: {"description": "KYC not approved as a borrower, or nonce mismatch"},
                         503: {"description": "Chain unreachable or no authorised signer"}})
-def create_assessment(body: AssessmentIn, wallet: Wallet, ctx: Ctx, db: Db) -> AssessmentOut:
+async def create_assessment(body: AssessmentIn, ctx: Ctx, credentials: Credentials) -> Response:
     """Scores the caller (scorecard + optional cash-flow features); if approved, signs a credit attestation."""
-    return assessments.assess_and_sign(ctx, db, wallet, body, ctx.scorecard)
+    # The service's busiest route, so its blocking work (sign-in check, scoring, signing, one transaction) makes a
+    # single trip to the thread pool, and the response, built from the model, is not validated again on the way out.
+    out = await run_in_threadpool(_assess, ctx, credentials, body)
+    return Response(out.model_dump_json(), status_code=201, media_type="application/json")
+
+
+def _assess(ctx: OracleContext, credentials: HTTPAuthorizationCredentials | None, body: AssessmentIn) -> AssessmentOut:
+    with transaction(ctx) as db:
+        wallet = require_wallet(authenticate(ctx, db, credentials))
+        return assessments.assess_and_sign(ctx, db, wallet, body, ctx.scorecard)
 
 
 @router.get("/credit/assessments/latest", response_model=AssessmentOut, responses={**AUTH, 404: {}})
