@@ -44,6 +44,13 @@ def serve(host: str, port: int, workers: int, migrate: bool, access_log: bool) -
     import os
     import tempfile
 
+    from disfruta.oracle.ratelimit import shared
+
+    settings = _settings()
+    if workers > 1 and not shared(settings.rate_limit_storage_url):
+        raise click.ClickException(
+            f"--workers {workers} needs a rate-limit store the workers share: set "
+            "DISFRUTA_ORACLE_RATE_LIMIT_STORAGE_URL=redis://host:port/0 (memory:// gives each worker its own budget)")
     # Metrics of all workers are summed from files in one directory (prometheus-client's multiprocess mode, which
     # it decides when first imported: so before anything imports it); a fresh one per start, so a restarted
     # service doesn't count the last run's requests again.
@@ -56,13 +63,7 @@ def serve(host: str, port: int, workers: int, migrate: bool, access_log: bool) -
     from disfruta.oracle.context import build_context
     from disfruta.oracle.db import upgrade
     from disfruta.oracle.keys import KeyLoadError
-    from disfruta.oracle.ratelimit import shared
 
-    settings = _settings()
-    if workers > 1 and not shared(settings.rate_limit_storage_url):
-        raise click.ClickException(
-            f"--workers {workers} needs a rate-limit store the workers share: set "
-            "DISFRUTA_ORACLE_RATE_LIMIT_STORAGE_URL=redis://host:port/0 (memory:// gives each worker its own budget)")
     try:
         ctx = build_context(settings)  # every setting and key checked here, once, before any worker starts
     except (KeyLoadError, ValueError) as exc:
