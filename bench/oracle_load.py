@@ -102,7 +102,7 @@ class SetupResult:
         out: dict[str, Any] = {"database": self.database, "workers": self.workers}
         if self.skipped:
             return {**out, "skipped": self.skipped}
-        target_rate, target_p99 = TARGETS[(self.database, self.workers)]
+        target_rate, target_p99 = TARGETS.get((self.database, self.workers), (0.0, None))
         at = next((lv for lv in self.levels if lv.concurrency == TARGET_IN_FLIGHT), None)
         met = at is not None and at.errors == 0 and at.rate >= target_rate and (
             target_p99 is None or at.percentile(99) * 1000 <= target_p99)

@@ -5,6 +5,12 @@ checks it (the nonce store and sessions are the service's).
 
 Only externally owned accounts sign in (an ERC-1271 contract wallet would need a chain call per sign-in).
 
+Why not SpruceID's ``siwe`` package, the maintained implementation: its 4.4.0 (the latest) fails to import with the
+current ``abnf`` (2.9: its grammars redefine RFC 5234's core rules), its parse errors are empty ``ValueError``s (a
+client would not learn what is wrong with its message), and its ABNF parse costs about 10 ms of CPU per sign-in
+against 0.2 ms here. It is the reference instead: ``tests/oracle/test_siwe.py`` checks that every message this
+module writes reads the same in its grammar, and that what its grammar refuses this parser refuses.
+
 >>> msg = SiweMessage(domain="example.org", address="0x" + "11" * 20, uri="https://example.org",
 ...                   chain_id=1, nonce="abcdefgh12345678", issued_at="2030-01-01T00:00:00Z")
 >>> SiweMessage.parse(msg.text()) == msg

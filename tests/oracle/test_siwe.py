@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from disfruta.siwe import SiweError, SiweMessage, verify
 from eth_account import Account
 
@@ -81,3 +84,56 @@ def test_parse__malformed_message__refused(text, error):
 def test_check__issued_within_clock_skew__accepted():
     skewed = replace(MESSAGE, issued_at=(NOW + timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert check(skewed).nonce == MESSAGE.nonce
+
+
+# --- The reference implementation: SpruceID's siwe-py parses with EIP-4361's own ABNF grammar. Every message this
+# module writes must read the same there, and what the grammar refuses this parser must refuse too.
+with warnings.catch_warnings():  # its grammars redefine RFC 5234's core rules, which abnf 2.8 warns about
+    warnings.simplefilter("ignore")
+    import siwe as reference
+
+_HOSTS = st.from_regex(r"\A[a-z][a-z0-9]{0,9}(\.[a-z]{2,6}){1,2}(:[1-9][0-9]{1,3})?\Z")
+_TIMES = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
+    lambda t: t.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ"))
+_URIS = st.builds(lambda host, path: f"https://{host}/{path}", _HOSTS, st.from_regex(r"\A[a-z0-9/]{0,12}\Z"))
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> SiweMessage:
+    return SiweMessage(
+        domain=draw(_HOSTS), address=Account.from_key(draw(st.binary(min_size=32, max_size=32).filter(
+            lambda b: 0 < int.from_bytes(b, "big") < 2**255))).address,
+        uri=draw(_URIS), chain_id=draw(st.integers(1, 2**53)),
+        nonce=draw(st.from_regex(r"\A[A-Za-z0-9]{8,32}\Z")), issued_at=draw(_TIMES),
+        statement=draw(st.sampled_from([None, "Sign in to the Disfruta oracle.", "I accept the terms."])),
+        expiration_time=draw(st.none() | _TIMES), not_before=draw(st.none() | _TIMES),
+        request_id=draw(st.none() | st.from_regex(r"\A[A-Za-z0-9-]{1,16}\Z")),
+        resources=tuple(draw(st.lists(_URIS, max_size=3))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(messages())
+def test_text__any_message__reads_the_same_in_the_reference_parser(message):
+    text = message.text()
+    ref = reference.SiweMessage.from_message(message=text)  # the ABNF grammar: raises on anything off-spec
+    assert ref.prepare_message() == text
+    assert (ref.domain, ref.address, ref.uri, ref.chain_id, ref.nonce, ref.statement, ref.request_id) == (
+        message.domain, message.address, message.uri, message.chain_id, message.nonce, message.statement,
+        message.request_id)
+    assert tuple(ref.resources or ()) == message.resources
+    assert SiweMessage.parse(text) == message
+
+
+@pytest.mark.parametrize("text", [
+    "hello",
+    MESSAGE.text().replace("Version: 1", "Version: 2"),
+    MESSAGE.text().replace("Chain ID: 31337\n", ""),
+    MESSAGE.text().replace("Version: 1\n", "") + "\nVersion: 1",
+    MESSAGE.text().replace(ACCOUNT.address, ACCOUNT.address.lower()),
+    MESSAGE.text().replace("\n\nURI:", "\nURI:"),
+])
+def test_parse__off_spec_message__refused_here_as_by_the_reference(text):
+    with pytest.raises(ValueError):  # pydantic's ValidationError (the checksum) is a ValueError too
+        reference.SiweMessage.from_message(message=text)
+    with pytest.raises(SiweError):
+        SiweMessage.parse(text)
