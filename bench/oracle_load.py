@@ -66,6 +66,7 @@ class LoadLevel:
     latencies: list[float]
     load_cpu_seconds: float  # the load generator's own CPU time (user + system) during the level
     service_cpu_seconds: float = 0.0  # the service's (all its workers'; the database server's not included)
+    busiest_process_share: float = 1.0  # the share of that CPU the busiest worker used (0.5: evenly split over two)
 
     def percentile(self, p: float) -> float:
         """Nearest-rank percentile of the completed requests' latencies, in seconds."""
@@ -85,7 +86,8 @@ class LoadLevel:
                                "max": round(max(self.latencies, default=0) * 1000, 1)},
                 "load_generator_cpu_cores": round(self.load_cpu_seconds / self.seconds, 2) if self.seconds else 0,
                 "service_cpu_ms_per_request": round(self.service_cpu_seconds * 1000 / self.completed, 2)
-                if self.completed else 0}
+                if self.completed else 0,
+                "busiest_worker_cpu_share": round(self.busiest_process_share, 2)}
 
 
 @dataclass
@@ -178,7 +180,10 @@ def _measure_setup(database: str, workers: int, log: Callable[[str], None]) -> S
             for index, (concurrency, requests) in enumerate(LEVELS):
                 cpu0 = _tree_cpu(service.pid or 0)
                 levels.append(_run_level(service.url, tokens, concurrency, requests, nonce_base=index * 100_000))
-                levels[-1].service_cpu_seconds = _tree_cpu(service.pid or 0) - cpu0
+                cpu1 = _tree_cpu(service.pid or 0)
+                levels[-1].service_cpu_seconds = sum(cpu1.values()) - sum(cpu0.values())
+                levels[-1].busiest_process_share = (max(cpu1[p] - cpu0.get(p, 0.0) for p in cpu1)
+                                                    / max(levels[-1].service_cpu_seconds, 1e-9))
                 log(f"oracle: {database}/{workers}w: {requests} assessments with {concurrency} in flight: "
                     f"{levels[-1].rate:.0f}/s, p99 {levels[-1].percentile(99) * 1000:.0f} ms")
             sampler.stop()
@@ -230,15 +235,15 @@ def _run_level(url: str, tokens: list[str], concurrency: int, requests: int, non
                      latencies=report["latencies"], load_cpu_seconds=report["cpu_seconds"])
 
 
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) the service and its workers have used so far."""
+def _tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) the service and each of its workers have used so far, by pid."""
     import psutil  # type: ignore[import-untyped]
 
     try:
         root = psutil.Process(pid)
-        return sum(sum(p.cpu_times()[:2]) for p in (root, *root.children(recursive=True)))
+        return {p.pid: sum(p.cpu_times()[:2]) for p in (root, *root.children(recursive=True))}
     except psutil.NoSuchProcess:
-        return 0.0
+        return {}
 
 
 def _tree_rss(pid: int) -> int:

@@ -122,3 +122,4 @@ def test_two_workers__metrics__summed_over_both(service):
         assert fresh(service, "GET", "/health").status_code == 200
     assert len(workers_that_served(service)) == 2
     assert sample(service, "disfruta_oracle_request_seconds_count", route="/health", status="200") == before + 10
+

@@ -74,8 +74,13 @@ def serve(host: str, port: int, workers: int, migrate: bool, access_log: bool) -
         uvicorn.run(create_app(context=ctx), host=host, port=port, server_header=False, access_log=access_log)
         return
     ctx.engine.dispose()  # the workers open their own connections
-    uvicorn.run("disfruta.oracle.app:create_app_from_env", factory=True, workers=workers, host=host, port=port,
-                server_header=False, access_log=access_log)
+    from disfruta.oracle import workers as multi
+
+    try:
+        multi.run("disfruta.oracle.app:create_app_from_env", workers=workers, host=host, port=port,
+                  server_header=False, access_log=access_log)
+    except OSError as exc:
+        raise click.ClickException(f"can't listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 @oracle_group.command()
