@@ -164,5 +164,5 @@ if [ "$max_packages" -le "$TARGET_PACKAGES" ]; then
   echo "packages: at most $max_packages, within the target of $TARGET_PACKAGES"
 else
   echo "packages: $max_packages, over the target of $TARGET_PACKAGES: web3 alone brings $(web3_closure "${PYTHONS[0]}")" \
-       "(itself and its dependencies); the rest are the core's click, rich, httpx, coincurve, pyxirr and theirs"
+       "(itself and its dependencies); the rest are the core's click, rich, httpx, coincurve, pyxirr, prometheus-client and theirs"
 fi
