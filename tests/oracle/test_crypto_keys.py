@@ -110,9 +110,21 @@ def test_signer__rotation__signs_with_the_first_key_the_registry_accepts():
     signer = OracleSigner([old, new])
     assert signer.active().address == old.address  # offline: the current key
     # Governance added the new key and removed the old one: the service switches by itself.
-    address, signature = signer.sign(ATT, 31337, REGISTRY, is_signer=lambda a: a == new.address)
+    address, signature = signer.sign_digest(_digest(), is_signer=lambda a: a == new.address)
     assert address == new.address
     assert Account._recover_hash(_digest(), signature=signature) == new.address
+
+
+def test_signer__digest_signed__the_same_signature_as_the_typed_data():
+    """The service encodes the EIP-712 message once and signs its hash: byte for byte what eth-account's
+    sign_typed_data gives (RFC 6979 nonces, low s, v 27/28), which the registry's tests accept on chain."""
+    from disfruta.attestations import sign_attestation
+
+    for _ in range(20):
+        key = Account.create()
+        _address, signature = OracleSigner([key]).sign_digest(_digest())
+        assert signature == sign_attestation(ATT, key.key, 31337, REGISTRY)
+        assert signature[64] in (27, 28)
 
 
 def test_signer__no_key_authorised__refused():

@@ -159,3 +159,11 @@ def test_metrics__several_workers__a_scrape_sums_every_process(client, tmp_path:
     route = (("method", "POST"), ("route", "/credit/assessments"), ("status", "201"))
     assert samples[("disfruta_oracle_request_seconds_count", route)] == 7
     assert samples[("disfruta_oracle_request_seconds_bucket", (("le", "0.05"), *route))] == 7
+
+
+def test_metrics__rate_limit_store_down__counted(make_service):
+    client, _ = make_service(rate_limit_storage_url="redis://127.0.0.1:9/0")  # nothing listens on the discard port
+    name = "disfruta_oracle_rate_limit_store_errors_total"
+    before = REGISTRY.get_sample_value(name) or 0.0
+    assert client.get("/credit/model").status_code == 503
+    assert REGISTRY.get_sample_value(name) == before + 1

@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from disfruta.siwe import SiweError, SiweMessage, verify
 from eth_account import Account
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .helpers import personal_sign
 

@@ -3,12 +3,13 @@ Redis, as real processes on loopback. What one worker knows, the other must know
 client, one use per sign-in nonce, one sum of the metrics.
 
 Requests go out on a fresh connection each (``Connection: close``), so the kernel hands them to either worker; each
-test also checks, from the workers' metric files, that both of them served.
+test also checks, from each worker's own metrics file, that both of them answered some of its requests.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from disfruta.oracle_process import OracleProcess
 from disfruta.siwe import SiweMessage
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import make_url, text
 
@@ -66,9 +68,32 @@ def fresh(oracle: OracleProcess, method: str, path: str, **kwargs: Any) -> httpx
         return http.request(method, path, **kwargs)
 
 
-def workers_that_served(oracle: OracleProcess) -> set[str]:
-    """The pids with a request-latency file in the metrics directory: the workers that answered a request."""
-    return {p.stem.rsplit("_", 1)[-1] for p in oracle.metrics_dir.glob("histogram_*.db")}
+def requests_by_worker(oracle: OracleProcess) -> dict[str, float]:
+    """Requests each worker has answered so far, by pid, from its own metrics file (the multiprocess mode's: one
+    bucket of the latency histogram counted per request)."""
+    counts: dict[str, float] = {}
+    for path in oracle.metrics_dir.glob("histogram_*.db"):
+        values = MmapedDict.read_all_values_from_file(str(path))
+        counts[path.stem.rsplit("_", 1)[-1]] = sum(value for key, value, *_ in values
+                                                   if '"disfruta_oracle_request_seconds_bucket"' in key)
+    return counts
+
+
+class BothWorkers:
+    """``with BothWorkers(oracle):`` fails unless each of the two workers answered a request inside the block."""
+
+    def __init__(self, oracle: OracleProcess) -> None:
+        self.oracle = oracle
+
+    def __enter__(self) -> BothWorkers:
+        self.before = requests_by_worker(self.oracle)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            after = requests_by_worker(self.oracle)
+            served = {pid for pid, n in after.items() if n > self.before.get(pid, 0)}
+            assert len(served) == 2, f"requests answered by {len(served)} worker(s): {self.before} -> {after}"
 
 
 def sample(oracle: OracleProcess, name: str, **labels: str) -> float:
@@ -81,17 +106,22 @@ def sample(oracle: OracleProcess, name: str, **labels: str) -> float:
 
 
 def test_two_workers__rate_limit__one_budget_per_client(service):
-    client = {"X-Forwarded-For": "203.0.113.7"}  # a client nothing else (the start-up's health checks) has used
-    codes = [fresh(service, "GET", "/health", headers=client).status_code for _ in range(API_LIMIT + 12)]
-    assert len(workers_that_served(service)) == 2  # the requests were spread over both workers
+    client = {"X-Forwarded-For": "203.0.113.7"}  # as a proxy would send it: one client's address
+    with BothWorkers(service):  # the requests were spread over both workers
+        codes = [fresh(service, "GET", "/credit/model", headers=client).status_code for _ in range(API_LIMIT + 12)]
     # Each worker holding its own count would let up to twice the limit through.
     assert codes == [200] * API_LIMIT + [429] * 12
     assert sample(service, "disfruta_oracle_rate_limited_total", bucket="api") == 12
-    assert fresh(service, "GET", "/health", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 200
+    assert fresh(service, "GET", "/credit/model", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 200
 
 
 def test_two_workers__siwe_nonce__used_once_whichever_worker(service):
     wallet = Account.create()
+    with BothWorkers(service):
+        sign_in_and_replay(service, wallet)
+
+
+def sign_in_and_replay(service: OracleProcess, wallet: Any) -> None:
     for _ in range(4):
         info = fresh(service, "POST", "/auth/siwe/nonce").json()
         message = SiweMessage(domain=info["domain"], address=wallet.address, uri=info["uri"],
@@ -113,13 +143,53 @@ def test_two_workers__siwe_nonce__used_once_whichever_worker(service):
         assert rotated.status_code == 200
         reused = fresh(service, "POST", "/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
         assert reused.status_code == 401
-    assert len(workers_that_served(service)) == 2
 
 
 def test_two_workers__metrics__summed_over_both(service):
     before = sample(service, "disfruta_oracle_request_seconds_count", route="/health", status="200")
-    for _ in range(10):
-        assert fresh(service, "GET", "/health").status_code == 200
-    assert len(workers_that_served(service)) == 2
+    with BothWorkers(service):
+        for _ in range(10):
+            assert fresh(service, "GET", "/health").status_code == 200
     assert sample(service, "disfruta_oracle_request_seconds_count", route="/health", status="200") == before + 10
 
+
+
+def test_worker_socket__port_taken__start_refused_once_not_retried():
+    """The parent's check is a plain bind, so it also sees a server that shares its port (an earlier ``serve
+    --workers`` still running); a worker that can't bind exits with uvicorn's start-up failure code, which its
+    supervisor doesn't restart."""
+    from disfruta.oracle import workers
+    from uvicorn.config import STARTUP_FAILURE
+
+    running = workers.bind("127.0.0.1", 0, 16)  # as a worker of another running service binds it
+    port = running.getsockname()[1]
+    try:
+        with pytest.raises(OSError):
+            workers.check_free("127.0.0.1", port)
+        with socket.socket() as plain:  # taken without SO_REUSEPORT: a worker can't share it
+            plain.bind(("127.0.0.1", 0))
+            plain.listen(1)
+            with pytest.raises(SystemExit) as exited:
+                workers.bind_in_worker("127.0.0.1", plain.getsockname()[1], 16)
+            assert exited.value.code == STARTUP_FAILURE
+    finally:
+        running.close()
+    workers.check_free("127.0.0.1", port)  # free again
+
+
+def test_worker_listener__unpickled__a_socket_of_its_own_on_the_same_port():
+    import pickle
+
+    from disfruta.oracle import workers
+
+    probe = workers.bind("127.0.0.1", 0, 16)
+    port = probe.getsockname()[1]
+    probe.close()
+    first = pickle.loads(pickle.dumps(workers.WorkerListener("127.0.0.1", port, 16)))
+    second = pickle.loads(pickle.dumps(workers.WorkerListener("127.0.0.1", port, 16)))
+    try:
+        assert first.fileno() != second.fileno()
+        assert first.getsockname() == second.getsockname() == ("127.0.0.1", port)
+    finally:
+        first.close()
+        second.close()

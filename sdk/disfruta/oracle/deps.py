@@ -56,10 +56,24 @@ Db = Annotated[Session, Depends(get_db, scope="function")]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+MISSING_TOKEN = "missing bearer token (Authorization: Bearer <access token>)"
+
+
 def authenticate(ctx: OracleContext, db: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None:
-        raise unauthorized("missing bearer token (Authorization: Bearer <access token>)")
+        raise unauthorized(MISSING_TOKEN)
     return ctx.tokens.authenticate(db, credentials.credentials, ctx.now())
+
+
+async def get_bearer(credentials: Credentials) -> HTTPAuthorizationCredentials:
+    """The bearer token, required: a dependency is solved before the body is read, so a caller without one gets its
+    401 before any of its body is parsed or validated."""
+    if credentials is None:
+        raise unauthorized(MISSING_TOKEN)
+    return credentials
+
+
+Bearer = Annotated[HTTPAuthorizationCredentials, Depends(get_bearer)]
 
 
 def get_principal(ctx: Ctx, db: Db, credentials: Credentials) -> Principal:

@@ -15,8 +15,6 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
-from disfruta.attestations import Attestation, sign_attestation
-
 
 class KeyLoadError(Exception):
     """A key could not be loaded; the message names the setting, never the key."""
@@ -77,14 +75,8 @@ class OracleSigner:
                 return key
         raise NoActiveSigner(f"none of the oracle's keys {self.addresses} is an authorised registry signer")
 
-    def sign(self, att: Attestation, chain_id: int, registry: str,
-             is_signer: Callable[[str], bool] | None = None) -> tuple[str, bytes]:
-        """``(signer address, 65-byte signature)``."""
-        key = self.active(is_signer)
-        return key.address, sign_attestation(att, key.key, chain_id, registry)
-
     def sign_digest(self, digest: bytes, is_signer: Callable[[str], bool] | None = None) -> tuple[str, bytes]:
-        """``(signer address, 65-byte signature)`` of an EIP-712 digest already computed (``attestation_digest``):
-        the same signature as ``sign``, without encoding the typed data a second time."""
+        """``(signer address, 65-byte signature)`` of an attestation's EIP-712 digest (``attestation_digest``): the
+        signature ``sign_attestation`` gives, without encoding the typed data a second time."""
         key = self.active(is_signer)
         return key.address, bytes(key.unsafe_sign_hash(digest).signature)

@@ -24,15 +24,17 @@ PREFIX = "disfruta_oracle"
 RATE_LIMIT_BUCKETS = ("api", "auth")
 
 REQUEST_SECONDS = http_metrics.request_histogram(PREFIX)
-ASSESSMENTS = Counter(f"{PREFIX}_assessments", "Credit assessments stored, by decision and grade",
+ASSESSMENTS = Counter(f"{PREFIX}_assessments", "Credit assessments made, by decision and grade (counted before the request commits)",
                       ["decision", "grade"])
-ATTESTATIONS = Counter(f"{PREFIX}_attestations_signed", "Attestations signed, by kind and signer address",
+ATTESTATIONS = Counter(f"{PREFIX}_attestations_signed", "Attestations signed, by kind and signer address (counted before the request commits)",
                        ["kind", "signer"])
 REVOCATIONS = Counter(f"{PREFIX}_revocations", "KYC revocations made in the service")
 REVOCATION_PUSH_FAILURES = Counter(f"{PREFIX}_revocation_push_failures",
                                    "Revocations the service could not push on chain (retried by calling again)")
 RATE_LIMITED = Counter(f"{PREFIX}_rate_limited", "Requests refused by the rate limiter, by bucket", ["bucket"])
 DATABASE_ERRORS = Counter(f"{PREFIX}_database_errors", "Requests answered 503 because the database failed")
+RATE_LIMIT_STORE_ERRORS = Counter(f"{PREFIX}_rate_limit_store_errors",
+                                  "Requests answered 503 because the shared rate-limit store (Redis) failed")
 for _bucket in RATE_LIMIT_BUCKETS:  # present at 0 from the start: rate() over a series that appears later misses it
     RATE_LIMITED.labels(_bucket)
 
@@ -51,6 +53,11 @@ def revoked() -> None:
 
 def revocation_push_failed() -> None:
     REVOCATION_PUSH_FAILURES.inc()
+
+
+def rate_limit_store_failed() -> None:
+    """A request answered 503 because the rate-limit store could not be reached in time."""
+    RATE_LIMIT_STORE_ERRORS.inc()
 
 
 def rate_limited(bucket: str) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -43,13 +45,19 @@ _BASE_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.i
 _CSP = b"content-security-policy"
 
 
+UNLIMITED_PATHS = ("/health", "/metrics")  # probes and scrapes: never refused, and spend no client's budget
+
+
 def client_key(scope: Scope, trust_forwarded_for: bool) -> str:
+    """The client a request counts against. Behind a proxy, the address the proxy itself appended: the last entry of
+    the last ``X-Forwarded-For`` (what comes before it, the client may have written; taking the first entry would
+    let a client pick a fresh budget for every request)."""
     if trust_forwarded_for:
-        for name, value in scope.get("headers", ()):
-            if name == b"x-forwarded-for":
-                forwarded = value.decode("latin-1").split(",")[0].strip()
-                if forwarded:
-                    return forwarded
+        forwarded = [value for name, value in scope.get("headers", ()) if name == b"x-forwarded-for"]
+        if forwarded:
+            last = forwarded[-1].decode("latin-1").split(",")[-1].strip()
+            if last:
+                return last
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
@@ -75,25 +83,36 @@ class OracleMiddleware:
     the security headers added to whatever it answers."""
 
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter, per_minute: int, auth_per_minute: int,
-                 trust_forwarded_for: bool, on_limited: Callable[[str], None] | None = None) -> None:
+                 trust_forwarded_for: bool, on_limited: Callable[[str], None] | None = None,
+                 on_store_error: Callable[[], None] | None = None) -> None:
         self.app = app
         self.limiter = limiter
         self.per_minute = per_minute
         self.auth_per_minute = auth_per_minute
         self.trust_forwarded_for = trust_forwarded_for
         self.on_limited = on_limited
+        self.on_store_error = on_store_error
+        self._last_store_warning = -math.inf
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if path in UNLIMITED_PATHS:
+            await self.app(scope, receive, self._with_headers(send, path))
+            return
         bucket = "auth" if path.startswith("/auth/") else "api"
         limit = self.auth_per_minute if bucket == "auth" else self.per_minute
         try:
             decision = await self.limiter.hit(client_key(scope, self.trust_forwarded_for), bucket, limit)
         except RateLimitStoreError as exc:
-            log.warning("%s", exc)
+            if self.on_store_error is not None:
+                self.on_store_error()
+            now = time.monotonic()
+            if now - self._last_store_warning >= 10:  # once per 10 s, not once per request
+                self._last_store_warning = now
+                log.warning("%s (requests answered 503 until it is back)", exc)
             await _json(send, 503, f"{exc}; retry later", {"Retry-After": "5"}, path)
             return
         if not decision.allowed:
@@ -103,9 +122,13 @@ class OracleMiddleware:
                                    f"{decision.retry_after} s", {"Retry-After": str(decision.retry_after)}, path)
             return
 
+        await self.app(scope, receive, self._with_headers(send, path))
+
+    @staticmethod
+    def _with_headers(send: Send, path: str) -> Send:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = _with_security_headers(list(message.get("headers", ())), path)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        return send_with_headers

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
 
 SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://")
 NAMESPACE = "disfruta-oracle"
+STORE_TIMEOUT_S = 0.5  # connecting to, and each answer from, a shared store
 
 
 class RateLimitStoreError(Exception):
@@ -48,7 +49,11 @@ class RateLimiter:
     def __init__(self, url: str = "memory://", namespace: str = NAMESPACE) -> None:
         self.url = check_url(url)
         # limits' asyncio storages: "async+redis://" is its Redis storage (coredis), "async+memory://" process memory.
-        self._storage: Storage = storage_from_string("async+" + url, key_prefix=namespace)  # type: ignore[assignment]
+        # A Redis that stops answering must fail the request quickly, not hang it: coredis waits forever by default.
+        timeouts = {} if url.startswith("memory://") else {"connect_timeout": STORE_TIMEOUT_S,
+                                                            "stream_timeout": STORE_TIMEOUT_S}
+        self._storage: Storage = storage_from_string(  # type: ignore[assignment]
+            "async+" + url, key_prefix=namespace, **timeouts)
         self._strategy = SlidingWindowCounterRateLimiter(self._storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
 
@@ -63,7 +68,7 @@ class RateLimiter:
             if await self._strategy.hit(item, bucket, client):
                 return Decision(True, 0)
             stats = await self._strategy.get_window_stats(item, bucket, client)
-        except Exception as exc:  # noqa: BLE001 - the storages raise their client library's own errors
+        except Exception as exc:
             raise RateLimitStoreError(f"rate-limit store unavailable ({type(exc).__name__})") from exc
         return Decision(False, max(1, math.ceil(stats.reset_time - time.time())))
 

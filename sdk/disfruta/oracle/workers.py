@@ -36,8 +36,30 @@ def bind(host: str, port: int, backlog: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock
+
+
+def bind_in_worker(host: str, port: int, backlog: int) -> socket.socket:
+    """``bind`` in a worker being started: a failure exits with uvicorn's start-up failure code, which its
+    supervisor takes as "don't restart" (any other exit code would have it respawn the worker every half second)."""
+    try:
+        return bind(host, port, backlog)
+    except OSError as exc:
+        import sys
+
+        from uvicorn.config import STARTUP_FAILURE
+
+        log.error("worker can't listen on %s:%d: %s", host, port, exc)
+        sys.exit(STARTUP_FAILURE)
+
+
+def check_free(host: str, port: int) -> None:
+    """Raises ``OSError`` if anything listens on ``host:port``: a plain bind, which (unlike one with SO_REUSEPORT)
+    also fails when an earlier ``serve --workers`` is still running, rather than quietly sharing its traffic."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
 
 
 class WorkerListener:
@@ -46,8 +68,8 @@ class WorkerListener:
     def __init__(self, host: str, port: int, backlog: int) -> None:
         self.host, self.port, self.backlog = host, port, backlog
 
-    def __reduce__(self) -> tuple[Any, tuple[str, int, int]]:
-        return bind, (self.host, self.port, self.backlog)
+    def __reduce__(self) -> tuple[Any, tuple[str, int, int]]:  # the worker's copy is a socket it binds itself
+        return bind_in_worker, (self.host, self.port, self.backlog)
 
 
 def run(app: str, *, workers: int, host: str, port: int, **options: Any) -> None:
@@ -60,6 +82,6 @@ def run(app: str, *, workers: int, host: str, port: int, **options: Any) -> None
         uvicorn.run(app, factory=True, workers=workers, host=host, port=port, **options)
         return
     config = uvicorn.Config(app, factory=True, workers=workers, host=host, port=port, **options)
-    bind(host, port, config.backlog).close()  # the address is free (or shared the same way): fail here, once
+    check_free(host, port)  # fail here, once, rather than in every worker
     log.info("oracle: %d workers on http://%s:%d, one socket each (SO_REUSEPORT)", workers, host, port)
     Multiprocess(config, sockets=[WorkerListener(host, port, config.backlog)]).run()  # type: ignore[list-item]

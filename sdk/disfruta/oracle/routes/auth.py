@@ -8,8 +8,8 @@ from disfruta.oracle import audit, auth
 from disfruta.oracle.deps import Ctx, Db
 from disfruta.oracle.routes import Responses
 from disfruta.oracle.schemas import NonceOut, OperatorLoginIn, RefreshIn, SiweIn, TokensOut
-from disfruta.siwe import STATEMENT
 from disfruta.oracle.tokens import TokenPair
+from disfruta.siwe import STATEMENT
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 ERRORS: Responses = {401: {"description": "Sign-in refused (the detail says why)"},

@@ -11,7 +11,7 @@ from disfruta.grades import Grade
 from disfruta.oracle import assessments
 from disfruta.oracle.chain import ChainError
 from disfruta.oracle.context import OracleContext
-from disfruta.oracle.deps import Credentials, Ctx, Db, Wallet, authenticate, require_wallet, transaction
+from disfruta.oracle.deps import Bearer, Ctx, Db, Wallet, authenticate, require_wallet, transaction
 from disfruta.oracle.errors import ApiError
 from disfruta.oracle.keys import NoActiveSigner
 from disfruta.oracle.routes import Responses
@@ -24,7 +24,7 @@ AUTH: Responses = {401: {"description": "Missing or invalid access token"}, 403:
 @router.post("/credit/assessments", status_code=201, response_model=AssessmentOut,
              responses={**AUTH, 409: {"description": "KYC not approved as a borrower, or nonce mismatch"},
                         503: {"description": "Chain unreachable or no authorised signer"}})
-async def create_assessment(body: AssessmentIn, ctx: Ctx, credentials: Credentials) -> Response:
+async def create_assessment(body: AssessmentIn, ctx: Ctx, credentials: Bearer) -> Response:
     """Scores the caller (scorecard + optional cash-flow features); if approved, signs a credit attestation."""
     # The service's busiest route, so its blocking work (sign-in check, scoring, signing, one transaction) makes a
     # single trip to the thread pool, and the response, built from the model, is not validated again on the way out.
@@ -32,7 +32,7 @@ async def create_assessment(body: AssessmentIn, ctx: Ctx, credentials: Credentia
     return Response(out.model_dump_json(), status_code=201, media_type="application/json")
 
 
-def _assess(ctx: OracleContext, credentials: HTTPAuthorizationCredentials | None, body: AssessmentIn) -> AssessmentOut:
+def _assess(ctx: OracleContext, credentials: HTTPAuthorizationCredentials, body: AssessmentIn) -> AssessmentOut:
     with transaction(ctx) as db:
         wallet = require_wallet(authenticate(ctx, db, credentials))
         return assessments.assess_and_sign(ctx, db, wallet, body, ctx.scorecard)
