@@ -10,6 +10,7 @@ import base64
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -40,6 +41,13 @@ def oracle_db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str
     base = pg_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} (.ci/run starts a server and sets it)")
+    with fresh_pg_database(base) as url:
+        yield url
+
+
+@contextmanager
+def fresh_pg_database(base: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on ``base``'s server, dropped afterwards."""
     name = f"disfruta_{uuid.uuid4().hex[:16]}"
     admin = make_engine(base).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

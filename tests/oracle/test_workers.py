@@ -26,6 +26,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import make_url, text
 
+from .conftest import fresh_pg_database
 from .helpers import PG_ENV, REGISTRY
 
 REDIS_ENV = "DISFRUTA_TEST_REDIS_URL"
@@ -37,16 +38,8 @@ def pg_database() -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"several workers run on PostgreSQL: set {PG_ENV} (.ci/run starts a server and sets it)")
-    name = f"disfruta_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(base).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database(base) as url:
+        yield url
 
 
 @pytest.fixture
