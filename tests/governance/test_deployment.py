@@ -103,7 +103,8 @@ def test_record__addresses_versions_block_and_commit(gov, record, chain, project
     assert record.address("LoanImplementation") == market.factory.loanImplementation()
     assert record.address("Timelock") == gov.timelock.address
     assert record.address("Safe") == gov.safe.address
-    assert record.contracts["asset"].extra == {"symbol": "dUSD", "decimals": 6}
+    assert {k: v for k, v in record.contracts["asset"].extra.items() if k != "create2"} == {"symbol": "dUSD",
+                                                                                             "decimals": 6}
     assert project.MockERC20.at(record.address("asset")).name() == "Demo USD"
     assert Deployment.from_dict(record.to_json()).to_json() == record.to_json()
     assert Deployment.from_dict(record.to_json()) == record  # the one model: the SDK reads what governance wrote

@@ -28,14 +28,24 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils import to_checksum_address
 
+from disfruta.chains import Chain
 from disfruta.deployment import PROXIES, ContractRecord, Deployment, network_file_name
+from disfruta.governance.create2 import (
+    DETERMINISTIC_DEPLOYER,
+    Create2Deployer,
+    contract_salt,
+    ensure_deterministic_deployer,
+    ensure_safe_infrastructure,
+    place_token,
+    safe_address,
+)
 from disfruta.errors import ConfigurationError
 from disfruta.governance.errors import DeploymentError
 from disfruta.governance.layout import layouts_of
 from disfruta.governance.market import LOCAL_CHAIN_IDS, Market, MarketParams, deploy_market, ensure_multicall3
 from disfruta.governance.records import code_version, git_revision
 from disfruta.governance.roles import Assignment, hand_over, verify_roles
-from disfruta.governance.safe import SafeInfrastructure, deploy_safe, deploy_safe_infrastructure, safe_at, safe_state
+from disfruta.governance.safe import SafeInfrastructure, deploy_safe, safe_at, safe_state
 from disfruta.governance.timelock import MIN_DELAY, OPEN_ROLE
 
 if TYPE_CHECKING:
@@ -63,10 +73,17 @@ class GovernanceConfig:
     underwriter: str | None = None
     oracle_signers: tuple[str, ...] = ()
     market: MarketParams = field(default_factory=MarketParams)
+    # Names the market: with the same deployer, the same salt and the same configuration, every chain gets the same
+    # addresses (`disfruta.governance.create2`).
+    market_salt: str = "v1"
+    # The chain whose settings a deployment uses (`disfruta.chains`); on a local chain it makes a dry run of that
+    # chain: a test token at its stablecoin's address.
+    chain: Chain | None = None
 
     def validate(self, local: bool) -> None:
-        if not local and (not self.safe or not self.asset):
-            raise DeploymentError("outside a local chain give the Safe's address and the market's token address")
+        if not local and (not (self.safe or self.safe_owners) or not self.asset):
+            raise DeploymentError("outside a local chain give the Safe (its address, or its owners to create it) and "
+                                  "the market's token address")
         if local and not self.safe and not self.safe_owners:
             raise DeploymentError("a local deployment needs the Safe's owners (or an existing Safe's address)")
         if not local and self.min_delay < MIN_DELAY:
@@ -94,47 +111,79 @@ def _proxies(market: Market) -> dict[str, ContractInstance]:
 
 def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config: GovernanceConfig, *,
                            local: bool, network: str = "local") -> GovernedDeployment:
-    """Deploys (Safe and token when local), the market, the timelock; hands every role over; verifies the result."""
+    """Deploys (Safe and token when local), the market, the timelock; hands every role over; verifies the result.
+
+    Every contract goes through CREATE2 (`disfruta.governance.create2`): the deterministic-deployment proxy for the
+    market's contracts and the timelock, the Safe proxy factory for the Safe. On a local chain the factories are put
+    where public chains have them first, and a ``config.chain`` with a token address makes a dry run of that chain."""
     from ape import chain
 
     config.validate(local)
+    w3 = chain.provider.web3
     if local:
         ensure_multicall3(chain.provider)
+    ensure_deterministic_deployer(w3, local=local)
     start_block = chain.blocks.height + 1
-    safe_extra: dict[str, str] = {}
+    create2 = Create2Deployer(deployer, config.market_salt)
+    safe_extra: dict[str, Any] = {}
     if config.safe:
         safe = safe_at(config.safe)
     else:
-        infra: SafeInfrastructure = deploy_safe_infrastructure(deployer)
-        safe = deploy_safe(deployer, config.safe_owners, config.safe_threshold, infra)
+        infra = SafeInfrastructure(**ensure_safe_infrastructure(w3, local=local))
+        salt_nonce = safe_salt_nonce(config.market_salt)
+        predicted = safe_address(config.safe_owners, config.safe_threshold, salt_nonce)
+        safe = (safe_container_at(predicted) if chain.provider.get_code(predicted) else
+                deploy_safe(deployer, config.safe_owners, config.safe_threshold, infra, salt_nonce=salt_nonce))
+        if to_checksum_address(safe.address) != predicted:
+            raise DeploymentError(f"the Safe landed at {safe.address}, not at its predicted address {predicted}")
         safe_extra = {"singleton": infra.singleton, "proxy_factory": infra.proxy_factory,
-                      "fallback_handler": infra.fallback_handler}
-    asset = project.MockERC20.at(config.asset) if config.asset else deployer.deploy(project.MockERC20, *DEMO_TOKEN)
+                      "fallback_handler": infra.fallback_handler, "salt_nonce": str(salt_nonce)}
+    if config.asset:
+        if local and config.chain and not chain.provider.get_code(config.asset):
+            place_token(w3, deployer, project.MockERC20, config.asset, f"Dry-run {config.chain.stablecoin_symbol}",
+                        config.chain.stablecoin_symbol, config.chain.stablecoin_decimals)
+        asset = project.MockERC20.at(config.asset)
+    else:
+        asset = create2.deploy("DemoToken", project.MockERC20, *DEMO_TOKEN)
 
-    safe_address = to_checksum_address(safe.address)
-    operators = {"kyc_admin": config.kyc_admin or safe_address, "revoker": config.revoker or safe_address,
-                 "underwriter": config.underwriter or safe_address}
+    safe_address_ = to_checksum_address(safe.address)
+    operators = {"kyc_admin": config.kyc_admin or safe_address_, "revoker": config.revoker or safe_address_,
+                 "underwriter": config.underwriter or safe_address_}
     market = deploy_market(project, deployer, asset, params=config.market, oracle_signers=config.oracle_signers,
-                           guardian=safe_address, **operators)
-    executor = OPEN_ROLE if config.open_executor else safe_address
-    timelock = deployer.deploy(project.DisfrutaTimelock, config.min_delay, [safe_address], [executor], OPEN_ROLE)
+                           guardian=safe_address_, create2=create2, **operators)
+    executor = OPEN_ROLE if config.open_executor else safe_address_
+    timelock = create2.deploy("Timelock", project.DisfrutaTimelock, config.min_delay, [safe_address_], [executor],
+                              OPEN_ROLE)
     hand_over(_proxies(market), timelock, deployer)
 
-    expected = Assignment.governed(timelock=timelock.address, safe=safe_address, executor=executor,
+    expected = Assignment.governed(timelock=timelock.address, safe=safe_address_, executor=executor,
                                    factory=market.factory.address, note_market=market.note_market.address,
                                    **operators)
     owners = safe_state(safe).owners
     verify_roles({**_proxies(market), "Timelock": timelock}, expected,
-                 [deployer.address, safe_address, *owners, *operators.values(), market.factory.address,
+                 [deployer.address, safe_address_, *owners, *operators.values(), market.factory.address,
                   market.note_market.address], start_block)
     record = _record(project, market, timelock, safe, deployer, config, network, start_block, safe_extra, operators,
-                     executor)
+                     executor, create2, dry_run=local and config.chain is not None)
     return GovernedDeployment(market=market, timelock=timelock, safe=safe, record=record)
+
+
+def safe_salt_nonce(market_salt: str) -> int:
+    """The Safe proxy factory's salt nonce for a market's Safe (so owners, threshold and market salt fix its
+    address)."""
+    return int.from_bytes(contract_salt(market_salt, "Safe"), "big")
+
+
+def safe_container_at(address: str) -> ContractInstance:
+    from disfruta.governance.safe import safe_container
+
+    return safe_container().at(address)
 
 
 def _record(project: ProjectManager, market: Market, timelock: ContractInstance, safe: ContractInstance,
             deployer: AccountAPI, config: GovernanceConfig, network: str, start_block: int,
-            safe_extra: dict[str, str], operators: dict[str, str], executor: str) -> Deployment:
+            safe_extra: dict[str, Any], operators: dict[str, str], executor: str, create2: Create2Deployer, *,
+            dry_run: bool) -> Deployment:
     from ape import chain
 
     state = safe_state(safe)
@@ -153,12 +202,24 @@ def _record(project: ProjectManager, market: Market, timelock: ContractInstance,
                                          contract=str(contract.contract_type.name),
                                          version=code_version(contract.contract_type))
     contracts["Timelock"].extra["min_delay"] = int(timelock.getMinDelay())
+    for name, created in create2.created.items():
+        key = name.removesuffix(".implementation")
+        if name.endswith(".implementation"):
+            contracts[key].extra["implementation_create2"] = created.to_json()
+        elif key in contracts:
+            contracts[key].extra["create2"] = created.to_json()
+    if "ProxyBootstrap" in create2.created:
+        created = create2.created["ProxyBootstrap"]
+        contracts["ProxyBootstrap"] = ContractRecord(address=created.address, contract="ProxyBootstrap",
+                                                     extra={"create2": created.to_json()})
     contracts["Safe"] = ContractRecord(address=state.address, contract="Safe", version=state.version,
                                        extra={"owners": state.owners, "threshold": state.threshold, **safe_extra})
     asset = market.asset
     contracts["asset"] = ContractRecord(address=to_checksum_address(asset.address),
-                                        contract="MockERC20" if not config.asset else "ERC20",
+                                        contract="MockERC20" if not config.asset or dry_run else "ERC20",
                                         extra={"symbol": asset.symbol(), "decimals": int(asset.decimals())})
+    if "DemoToken" in create2.created:
+        contracts["asset"].extra["create2"] = create2.created["DemoToken"].to_json()
     commit, dirty = git_revision(project.path)
     return Deployment(
         network=network, chain_id=chain.chain_id, block=start_block, deployer=to_checksum_address(deployer.address),
@@ -170,6 +231,11 @@ def _record(project: ProjectManager, market: Market, timelock: ContractInstance,
             "executors": "anyone" if executor == OPEN_ROLE else "safe",
             "proposers": [state.address], "cancellers": [state.address], "guardian": state.address,
             "operators": operators, "oracle_signers": list(config.oracle_signers),
+        },
+        extra={
+            "dry_run": dry_run,
+            "create2": {"factory": DETERMINISTIC_DEPLOYER, "market_salt": config.market_salt,
+                        "salt": "keccak256('disfruta/<market_salt>/<name>')"},
         },
     )
 

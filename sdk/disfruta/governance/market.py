@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from disfruta.codec import codec_for, encode_struct
+from disfruta.governance.create2 import Create2Deployer, abi_encode_call
 from disfruta.governance.errors import DeploymentError
 from disfruta.grades import Grade
 from disfruta.models import LoanConfig, LoanLimits
@@ -108,15 +109,50 @@ class Market:
 
 
 def deploy_proxy(project: Any, deployer: Any, contract_type: Any, *init_args: Any,
-                 constructor_args: tuple[Any, ...] = ()) -> tuple[Any, Any]:
+                 constructor_args: tuple[Any, ...] = (), create2: Create2Deployer | None = None) -> tuple[Any, Any]:
     """Deploys ``contract_type`` as a UUPS implementation behind a ``DisfrutaProxy`` initialised with ``init_args``.
 
     ``constructor_args``: the implementation's immutables (the note market's and autopay's market addresses).
     Returns ``(proxied contract, implementation)``; the implementation's own initializer is disabled.
+
+    With ``create2`` both go through the deterministic-deployment proxy: the implementation under the salt
+    ``<Name>.implementation``, the proxy under ``<Name>`` with the bootstrap as its first implementation (creation
+    code without anything chain-specific), then one ``upgradeToAndCall`` by the deployer moves it to the
+    implementation and initialises it with the chain's own arguments.
     """
-    impl = deployer.deploy(contract_type, *constructor_args)
-    proxy = deployer.deploy(project.DisfrutaProxy, impl, impl.initialize.encode_input(*init_args))
-    return contract_type.at(proxy.address), impl
+    if create2 is None:
+        impl = deployer.deploy(contract_type, *constructor_args)
+        proxy = deployer.deploy(project.DisfrutaProxy, impl, impl.initialize.encode_input(*init_args))
+        return contract_type.at(proxy.address), impl
+    from ape import chain
+
+    name = str(contract_type.contract_type.name)
+    impl = create2.deploy(f"{name}.implementation", contract_type, *constructor_args)
+    bootstrap = create2.deploy("ProxyBootstrap", project.ProxyBootstrap, deployer.address)
+    proxy = create2.create(name, project.DisfrutaProxy, bootstrap.address, b"")
+    current = implementation_of(chain.provider.web3, proxy)
+    if current != bootstrap.address:
+        raise DeploymentError(
+            f"{name}'s proxy at {proxy} already runs {current}, not the bootstrap: a market with salt "
+            f"{create2.market_salt!r} from {deployer.address} is already deployed on chain {chain.chain_id}; "
+            "choose another salt")
+    # Sent as plain calldata: an ape handle on the proxy now would cache the bootstrap's ABI for its address.
+    upgrade = abi_encode_call(project.ProxyBootstrap.contract_type, "upgradeToAndCall", impl.address,
+                              bytes(impl.initialize.encode_input(*init_args)))
+    receipt = deployer.transfer(proxy, 0, data=upgrade)
+    if receipt.failed or implementation_of(chain.provider.web3, proxy) != impl.address:
+        raise DeploymentError(f"moving {name}'s proxy at {proxy} to its implementation {impl.address} failed")
+    return contract_type.at(proxy), impl
+
+
+IMPLEMENTATION_SLOT = 0x360894A13BA1A3210667C828492DB98DCA3E2076CC3735A920A3CA505D382BBC  # ERC-1967
+
+
+def implementation_of(w3: Any, proxy: str) -> str:
+    """The ERC-1967 implementation a proxy runs (from its storage slot)."""
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(bytes(w3.eth.get_storage_at(to_checksum_address(proxy), IMPLEMENTATION_SLOT))[-20:])
 
 
 def deploy_market(
@@ -130,25 +166,32 @@ def deploy_market(
     revoker: Any | None = None,
     underwriter: Any | None = None,
     guardian: Any | None = None,
+    create2: Create2Deployer | None = None,
 ) -> Market:
-    """Deploys and wires a whole market for ``asset``; operational roles default to the deployer."""
+    """Deploys and wires a whole market for ``asset``; operational roles default to the deployer. With ``create2``
+    every contract goes through the deterministic-deployment proxy (`deploy_proxy`), so the same deployer and salt
+    give the same addresses on every chain; only the Loan implementation, whose immutables hold the asset, differs
+    with the asset."""
     params = params or MarketParams()
     unit = 10 ** asset.decimals()
-    registry, registry_impl = deploy_proxy(project, deployer, project.UserRegistry, deployer, params.kyc_validity)
-    factory, factory_impl = deploy_proxy(
-        project, deployer, project.LoanFactory, deployer, registry, asset, params.limits(unit)
-    )
-    treasury, treasury_impl = deploy_proxy(
-        project, deployer, project.Treasury, deployer, asset, factory, params.reserve_share_bps,
-        params.default_cover_bps,
-    )
-    pool, pool_impl = deploy_proxy(project, deployer, project.LendingPool, deployer, asset, factory)
-    note_market, note_market_impl = deploy_proxy(project, deployer, project.NoteMarket, deployer,
-                                                 params.seller_fee_bps, constructor_args=(factory, treasury))
-    autopay, autopay_impl = deploy_proxy(project, deployer, project.Autopay, deployer, params.autopay_lead_time,
-                                         constructor_args=(factory,))
-    loan_impl = deployer.deploy(
-        project.Loan,
+
+    def proxied(contract_type: Any, *init_args: Any, constructor_args: tuple[Any, ...] = ()) -> tuple[Any, Any]:
+        return deploy_proxy(project, deployer, contract_type, *init_args, constructor_args=constructor_args,
+                            create2=create2)
+
+    def plain(name: str, contract_type: Any, *args: Any) -> Any:
+        return create2.deploy(name, contract_type, *args) if create2 else deployer.deploy(contract_type, *args)
+
+    registry, registry_impl = proxied(project.UserRegistry, deployer, params.kyc_validity)
+    factory, factory_impl = proxied(project.LoanFactory, deployer, registry, asset, params.limits(unit))
+    treasury, treasury_impl = proxied(project.Treasury, deployer, asset, factory, params.reserve_share_bps,
+                                      params.default_cover_bps)
+    pool, pool_impl = proxied(project.LendingPool, deployer, asset, factory)
+    note_market, note_market_impl = proxied(project.NoteMarket, deployer, params.seller_fee_bps,
+                                            constructor_args=(factory, treasury))
+    autopay, autopay_impl = proxied(project.Autopay, deployer, params.autopay_lead_time, constructor_args=(factory,))
+    loan_impl = plain(
+        "LoanImplementation", project.Loan,
         params.loan.as_tuple(factory.address, registry.address, treasury.address, asset.address, pool.address,
                              autopay.address, unit),
     )
@@ -172,7 +215,7 @@ def deploy_market(
     treasury.grantRole(treasury.FEE_COLLECTOR_ROLE(), note_market, sender=deployer)
     for signer in oracle_signers:
         registry.addSigner(signer, sender=deployer)
-    calculator = deployer.deploy(project.InterestCalculator)
+    calculator = plain("InterestCalculator", project.InterestCalculator)
     return Market(
         asset=asset,
         registry=registry,
