@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 # What a dApp or the SDK talks to; test-only mocks are left out (the token mock stands in for the market's ERC-20).
 EXPORTED = (
     "UserRegistry", "LoanFactory", "Loan", "LendingPool", "Treasury", "NoteMarket", "Autopay", "InterestCalculator",
-    "DisfrutaProxy", "DisfrutaTimelock", "MockERC20", "IUserRegistry", "ILoanFactory", "ILoan", "ILendingPool",
-    "ITreasury", "INoteMarket", "IAutopay", "IInterestCalculator",
+    "DisfrutaProxy", "ProxyBootstrap", "DisfrutaTimelock", "MockERC20", "IUserRegistry", "ILoanFactory", "ILoan",
+    "ILendingPool", "ITreasury", "INoteMarket", "IAutopay", "IInterestCalculator",
 )
 EXTERNAL = ("IERC20Metadata", "Multicall3")
 LOCAL_NETWORKS = ("local",)
