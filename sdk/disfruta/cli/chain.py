@@ -17,6 +17,7 @@ from disfruta.cli.base import (
 )
 from disfruta.cli.params import (
     ACCOUNT,
+    ADDRESS,
 )
 
 # ----------------------------------------------------------------------------------------------- chain
@@ -47,19 +48,52 @@ def node(port: int, block_time: int | None) -> NoReturn:
 @click.option("--underwriter", type=ACCOUNT, default=None, help="The underwriter (approves loans; default the Safe).")
 @click.option("--oracle-signer", "oracle_signers", type=ACCOUNT, multiple=True,
               help="An address whose attestations the registry accepts (repeatable).")
+@click.option("--chain", "chain_names", multiple=True, metavar="NAME",
+              help="Deploy with this chain's settings (ethereum, arbitrum, optimism, base, polygon): its stablecoin, "
+                   "checked against the node's chain id. With --dry-run or --plan, repeatable, or 'all'.")
+@click.option("--salt", "market_salt", default="v1", show_default=True,
+              help="The market's CREATE2 salt: the same salt, deployer and settings give the same addresses on "
+                   "every chain.")
+@click.option("--dry-run", is_flag=True,
+              help="Start a rehearsal anvil per --chain (its chain id, --optimism where it applies), deploy there, "
+                   "write deployments/<network>.json marked dry_run (into --out-dir).")
+@click.option("--plan", is_flag=True, help="Print where every contract will be, computed offline; send nothing.")
+@click.option("--deployer", "deployer_address", type=ADDRESS, default=None,
+              help="With --dry-run or --plan: the address the real deployment sends from (default dev account 0).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("deployments"),
+              show_default=True, help="With --dry-run: where the deployment files go.")
 @pass_ctx
 def deploy(ctx: Context, out: str | None, owners: str | None, threshold: int, operator: str | int | None,
            kyc_admin: str | int | None, revoker: str | int | None, underwriter: str | int | None,
-           oracle_signers: tuple[str | int, ...]) -> None:
-    """Deploy a market with its timelock and Safe; write the deployment file."""
+           oracle_signers: tuple[str | int, ...], chain_names: tuple[str, ...], market_salt: str, dry_run: bool,
+           plan: bool, deployer_address: str | None, out_dir: Path) -> None:
+    """Deploy a market with its timelock and Safe (every contract through CREATE2); write the deployment file."""
+    from disfruta.chains import CHAINS, chain_named
+
+    chains = (list(CHAINS) if "all" in chain_names else [chain_named(n) for n in chain_names])
+    signers = tuple(oracle_signers) or ((operator,) if operator is not None else ())
+    if dry_run or plan:
+        if not chains:
+            raise click.UsageError("--dry-run and --plan need --chain NAME (repeatable) or --chain all")
+        if signers or kyc_admin is not None or revoker is not None or underwriter is not None or operator is not None:
+            raise click.UsageError("--dry-run and --plan take the Safe's owners only: operators default to the Safe")
+        from disfruta.governance.multichain import deploy_dry_runs, plan_markets
+
+        run = plan_markets if plan else deploy_dry_runs
+        result = run(chains, owners.split(",") if owners else None, threshold, market_salt, deployer_address,
+                     out_dir)
+        ctx.emit(result, lambda: click.echo(result["text"]))
+        return
+    if len(chains) > 1:
+        raise click.UsageError("a deployment is on one chain: give one --chain (or use --dry-run)")
     from disfruta.governance.deployment import deploy_from_cli
 
     path = Path(out or ctx.deployment)
-    signers = tuple(oracle_signers) or ((operator,) if operator is not None else ())
     record = deploy_from_cli(ctx.network, path, owners.split(",") if owners else None, threshold, signers,
                              kyc_admin=kyc_admin if kyc_admin is not None else operator,
                              revoker=revoker if revoker is not None else operator,
-                             underwriter=underwriter if underwriter is not None else operator)
+                             underwriter=underwriter if underwriter is not None else operator,
+                             chain=chains[0] if chains else None, market_salt=market_salt)
     ctx.emit(record, lambda: click.echo(f"deployed to chain {record['chain_id']}; wrote {path}"))
 
 

@@ -222,7 +222,8 @@ def _record(project: ProjectManager, market: Market, timelock: ContractInstance,
         contracts["asset"].extra["create2"] = create2.created["DemoToken"].to_json()
     commit, dirty = git_revision(project.path)
     return Deployment(
-        network=network, chain_id=chain.chain_id, block=start_block, deployer=to_checksum_address(deployer.address),
+        network=network, chain_id=int(chain.provider.web3.eth.chain_id), block=start_block,
+        deployer=to_checksum_address(deployer.address),
         contracts=contracts, genesis_hash=chain.blocks[0].hash.to_0x_hex(),
         block_hash=chain.blocks.head.hash.to_0x_hex(), git_commit=commit, git_dirty=dirty,
         deployed_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -272,22 +273,34 @@ def deploy_to_file(project: ProjectManager, deployer: AccountAPI, config: Govern
 
 def deploy_from_cli(network: str, out: Path, owners: list[str] | None, threshold: int,
                     oracle_signers: Sequence[str | int] = (), *, kyc_admin: str | int | None = None,
-                    revoker: str | int | None = None, underwriter: str | int | None = None) -> dict[str, Any]:
-    """``disfruta deploy``: the governed deployment (Safe + 48 h timelock, Multicall3) of a market on a local chain
-    (``network``: an RPC URL or an ape network choice), recorded in ``out``. Other networks go through
-    ``ape run deploy``, which takes the Safe's and the token's addresses and a real deployer account.
+                    revoker: str | int | None = None, underwriter: str | int | None = None,
+                    chain: Chain | None = None, market_salt: str = "v1") -> dict[str, Any]:
+    """``disfruta deploy``: the governed deployment (Safe + 48 h timelock, Multicall3) of a market on a development
+    node (``network``: an RPC URL or an ape network choice), recorded in ``out``. Other networks go through
+    ``ape run deploy``, which takes a real deployer account.
+
+    ``chain`` (`disfruta.chains`): deploy with that chain's settings, on a node started with its chain id (``anvil
+    --chain-id 8453 --optimism``): a rehearsal, whose token is a test token at the chain's stablecoin address.
 
     The operators (KYC admin, revoker, underwriter) default to the Safe; each, like the oracle signers, may be an
     address or the index of one of the node's accounts (``--operator 4`` gives a dev account those roles)."""
     import ape
     from ape.logging import logger
 
+    from disfruta.governance.multichain import connected
+
     logger.set_level("ERROR")
-    with ape.networks.parse_network_choice(network) as provider:
-        if provider.chain_id not in LOCAL_CHAIN_IDS:
+    connection = (connected(network) if network.startswith(("http://", "https://", "ws://", "wss://"))
+                  else ape.networks.parse_network_choice(network))
+    with connection as provider:
+        chain_id = int(provider.web3.eth.chain_id)
+        if not is_development_node(provider.web3):
             raise ConfigurationError(
-                f"chain {provider.chain_id} is not a local chain: deploy with `ape run deploy --network {network}` "
-                "and the Safe's and the token's addresses")
+                f"chain {chain_id} is not a development node: deploy with `ape run deploy --network <ecosystem>:"
+                "<network>:node --deployer <alias>`, which signs with a real account")
+        if chain is not None and chain.chain_id != chain_id:
+            raise ConfigurationError(f"--chain {chain.name} deploys with chain {chain.chain_id}'s settings but the "
+                                     f"node is on chain {chain_id}: start it with `anvil {' '.join(chain.anvil_args)}`")
         dev = ape.accounts.test_accounts
         safe_owners = tuple(owners) if owners else tuple(a.address for a in dev[1:4])
         if not 1 <= threshold <= len(safe_owners):
@@ -306,6 +319,20 @@ def deploy_from_cli(network: str, out: Path, owners: list[str] | None, threshold
             ape.project, dev[0], GovernanceConfig(
                 safe_owners=safe_owners, safe_threshold=threshold,
                 oracle_signers=tuple(str(resolve(s)) for s in oracle_signers), kyc_admin=resolve(kyc_admin),
-                revoker=resolve(revoker), underwriter=resolve(underwriter)), local=True)
+                revoker=resolve(revoker), underwriter=resolve(underwriter), market_salt=market_salt,
+                asset=chain.stablecoin if chain else None, chain=chain),
+            local=True, network=chain.ape_network if chain else "local")
         deployed.record.save(out)
-        return {"chain_id": provider.chain_id, "file": str(out), "contracts": deployed.record.addresses}
+        return {"chain_id": chain_id, "file": str(out), "contracts": deployed.record.addresses}
+
+
+def is_development_node(w3: Any) -> bool:
+    """A node that lets a deployment set code and balances: a local chain id, or anvil/Hardhat under any chain id
+    (a rehearsal of another chain)."""
+    if int(w3.eth.chain_id) in LOCAL_CHAIN_IDS:
+        return True
+    try:
+        version = str(w3.client_version).lower()
+    except Exception:  # noqa: BLE001 - a node that will not say is not a development node
+        return False
+    return version.startswith(("anvil", "hardhatnetwork"))
