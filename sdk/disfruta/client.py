@@ -98,7 +98,7 @@ class Disfruta(_Modules[Receipt]):
     # ------------------------------------------------------------------------------------------- construction
 
     @classmethod
-    def connect(cls, url: str, deployment: str | Path | Deployment | dict[str, Any],
+    def connect(cls, url: str, deployment: str | Path | Deployment | dict[str, Any] | None = None,
                 account: Signer | bytes | None = None, *, simulate: bool = True, approve_max: bool = False,
                 retries: int = 3,
                 multicall: str | None = MULTICALL3_ADDRESS, fee_ttl: float = 2.0, receipt_timeout: float = 120.0,
@@ -113,10 +113,16 @@ class Disfruta(_Modules[Receipt]):
         ``eth_getLogs`` may span on this provider (a query refused as too large is split either way). ``index``: the
         URL of the market's index API (``disfruta index serve``) or an `IndexSource` such as
         ``disfruta.index.local.LocalIndex.open("index.db")``: listings, portfolios and the keeper then ask it which
-        loans to read (see `disfruta.index_source`)."""
-        dep = deployment if isinstance(deployment, Deployment) else (
-            Deployment.from_dict(deployment) if isinstance(deployment, dict) else Deployment.from_file(deployment))
+        loans to read (see `disfruta.index_source`). Without ``deployment``, the market the SDK's address book
+        (`disfruta.addressbook`) has for the node's chain id."""
         rpc = Rpc.from_url(url, timeout=timeout, retries=retries)
+        if deployment is None:
+            from disfruta.addressbook import deployment_for_chain
+
+            dep = deployment_for_chain(int(rpc.request("eth_chainId"), 16))
+        else:
+            dep = deployment if isinstance(deployment, Deployment) else (
+                Deployment.from_dict(deployment) if isinstance(deployment, dict) else Deployment.from_file(deployment))
         core = Core(rpc, dep, multicall=multicall, fee_ttl=fee_ttl, receipt_timeout=receipt_timeout,
                     max_log_range=max_log_range)
         core.index = IndexClient(index) if isinstance(index, str) else index

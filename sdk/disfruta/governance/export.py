@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import function_signature_to_4byte_selector
 from hexbytes import HexBytes
@@ -116,9 +116,43 @@ def export_abis(project: ProjectManager, out_dir: Path, names: Iterable[str] = E
     return written
 
 
-def load_records(deployments_dir: Path, include_local: bool = False) -> list[Deployment]:
+def load_records(deployments_dir: Path, include_local: bool = False, include_dry_runs: bool = False
+                 ) -> list[Deployment]:
+    """The deployment records in ``deployments_dir``: local ones only with ``include_local``, dry runs (rehearsals
+    on anvil, never deployed) only with ``include_dry_runs``."""
     records = [Deployment.from_file(p) for p in sorted(deployments_dir.glob("*.json"))]
-    return [r for r in records if include_local or r.network not in LOCAL_NETWORKS]
+    return [r for r in records if (include_local or r.network not in LOCAL_NETWORKS)
+            and (include_dry_runs or not r.extra.get("dry_run"))]
+
+
+# What the SDK's address book keeps of a contract's record (no storage layouts: governance reads those from the
+# deployment files).
+_BOOK_FIELDS = ("address", "contract", "implementation", "kind", "symbol", "decimals")
+
+
+def build_address_book(records: Iterable[Deployment]) -> dict[str, Any]:
+    """The SDK's address book (``sdk/disfruta/data/addressbook.json``): one market per chain id, with its network,
+    first block, whether it is a dry run, and every contract's address (and a proxy's implementation)."""
+    book: dict[str, Any] = {}
+    for record in sorted(records, key=lambda r: r.chain_id):
+        key = str(record.chain_id)
+        if key in book:
+            raise ValueError(f"two deployment records for chain {record.chain_id}: {book[key]['network']} and "
+                             f"{record.network}; the address book keeps one market per chain")
+        book[key] = {
+            "network": record.network, "chain_id": record.chain_id, "dry_run": bool(record.extra.get("dry_run")),
+            "block": record.block, "deployer": record.deployer, "genesis_hash": record.genesis_hash,
+            "market_salt": (record.extra.get("create2") or {}).get("market_salt"),
+            "contracts": {name: {k: v for k, v in entry.to_json().items() if k in _BOOK_FIELDS}
+                          for name, entry in record.contracts.items()},
+        }
+    return book
+
+
+def write_address_book(book: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(book, indent=1) + "\n")
+    return path
 
 
 def build_manifest(project: ProjectManager, records: Iterable[Deployment], version: str,

@@ -180,11 +180,12 @@ def dry_run(project: ProjectManager, chain: Chain, config: GovernanceConfig, out
     with rehearsal_node(chain) as url, connected(url) as provider:
         if int(provider.chain_id) != chain.chain_id:
             raise DeploymentError(f"the rehearsal node reports chain {provider.chain_id}, not {chain.chain_id}")
-        if deployer:
-            ape.chain.set_balance(deployer, 10**21)
-            sender = ape.accounts.impersonate_account(to_checksum_address(deployer))
+        dev = {str(a.address): a for a in ape.accounts.test_accounts}
+        if deployer and to_checksum_address(deployer) not in dev:
+            ape.chain.set_balance(to_checksum_address(deployer), 10**21)
+            sender = ape.accounts.test_accounts.impersonate_account(to_checksum_address(deployer))
         else:
-            sender = ape.accounts.test_accounts[0]
+            sender = dev[to_checksum_address(deployer)] if deployer else ape.accounts.test_accounts[0]
         deployed = deploy_governed_market(project, sender, config, local=True, network=chain.ape_network)
     record = deployed.record
     record.extra["dry_run"] = True
