@@ -372,3 +372,46 @@ def test_files__duplicate_labels_and_empty_folders__clear_errors(bundles, tmp_pa
 def test_check__without_the_compile_cache__recompiles(bundles, web3):
     result = check_bundle(bundles["registry"], web3, use_cache=False)
     assert result.ok and result.match == "full" and result.proxy_ok
+
+
+class _ProjectWithArtifact:
+    """The project, but ``name``'s compiled artifact replaced by ``runtime`` (a stale or differently compiled
+    .build)."""
+
+    def __init__(self, project, name, runtime: bytes):
+        self._project, self._name, self._runtime = project, name, runtime
+
+    def __getattr__(self, attr):
+        return getattr(self._project, attr)
+
+    def get_contract(self, name):
+        from ape.contracts import ContractContainer
+        from ethpm_types import Bytecode
+
+        contract_type = self._project.get_contract(name).contract_type
+        if name == self._name:
+            contract_type = contract_type.model_copy(
+                update={"runtime_bytecode": Bytecode(bytecode="0x" + self._runtime.hex())})
+        return ContractContainer(contract_type)
+
+
+def test_build__artifact_compiled_alone__bundle_takes_the_contracts_own_remappings(project, bundles, chain):
+    from disfruta.governance.verification import compile_contract, find_compiler, project_standard_input
+
+    bundle = bundles["registry"]  # DisfrutaProxy: imports @openzeppelin/contracts only
+    _, alone = project_standard_input(project, "contracts/DisfrutaProxy.sol", remappings="contract")
+    assert alone["settings"]["remappings"] == ["@openzeppelin/contracts=contracts/.cache/openzeppelin/5.1.0"]
+    compiled = compile_contract(alone, bundle["contract"], find_compiler(bundle["compiler_version"]))
+    rebuilt = build_bundle(_ProjectWithArtifact(project, "DisfrutaProxy", compiled.runtime), "DisfrutaProxy",
+                           bundle["address"], bundle["constructor_arguments"], chain_id=chain.chain_id)
+    assert rebuilt["standard_json_input"] == alone
+    assert json.loads(rebuilt["etherscan"]["sourceCode"]) == alone
+
+
+def test_build__stale_artifact__refused(project, bundles, chain):
+    bundle = bundles["registry"]
+    artifact = bytearray.fromhex(project.DisfrutaProxy.contract_type.runtime_bytecode.bytecode[2:])
+    artifact[10] ^= 0xFF
+    with pytest.raises(VerificationError, match="first difference at byte 10.*stale"):
+        build_bundle(_ProjectWithArtifact(project, "DisfrutaProxy", bytes(artifact)), "DisfrutaProxy",
+                     bundle["address"], bundle["constructor_arguments"], chain_id=chain.chain_id)

@@ -334,7 +334,8 @@ def project_standard_input(project: Any, source_id: str, *, remappings: str = "p
     if remappings == "project":
         all_paths = [p for p in project.sources.paths if p.suffix == ".sol"]
         project_settings = solidity.get_compiler_settings(all_paths, project=project)
-        project_remappings = next(iter(project_settings.values()), {}).get("remappings")
+        first: dict[str, Any] = next(iter(project_settings.values()), {})
+        project_remappings = first.get("remappings")
         if project_remappings:
             standard_input["settings"]["remappings"] = project_remappings
     elif remappings != "contract":
@@ -431,11 +432,13 @@ def _reproduce_artifact(project: Any, bundle: dict[str, Any], contract_type: Any
             refresh_forms(bundle)
             return
     if found.match != "full":
-        where = f" (first difference at byte {found.first_difference})" if found.first_difference is not None else ""
+        how = ("only the metadata differs" if found.match == "partial" else
+               "the artifact is empty" if found.match == "no code" else
+               f"first difference at byte {found.first_difference}")
         raise VerificationError(
-            f"{bundle['contract']}: the bundle compiles to other code than the project's artifact "
-            f"({found.match} match{where}); the artifact is stale or was compiled with other settings: "
-            f"recompile the project (`ape compile --force`) and deploy from it")
+            f"{bundle['contract']}: the bundle compiles to other code than the project's artifact ({how}); the "
+            f"artifact is stale or was compiled with other settings: recompile the project (`ape compile --force`) "
+            f"and deploy from it")
 
 
 def _validate(bundle: Any, where: str = "bundle") -> dict[str, Any]:
