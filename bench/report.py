@@ -143,7 +143,7 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
     return out
 
 
-def _gas_by_chain(l1: dict[str, Any], separately: str | None) -> tuple[str, list[str], list[list[str]], list[str]]:
+def _gas_by_chain(l1: dict[str, Any], separately: dict[str, Any] | None) -> tuple[str, list[str], list[list[str]], list[str]]:
     """The L1 data fee of each gas row's signed transaction on an OP-stack chain (Fjord) and on Arbitrum."""
     rows = [[r["operation"], f"{r['l2_gas']:,}", f"{r['signed_tx_bytes']:,}", f"{r['fastlz_bytes']:,}",
              f"{r['op_fjord_fee_wei']:,}", f"{r['op_fjord_fee_usd']:.6f}", f"{r['arbitrum_brotli_bytes']:,}",
@@ -155,7 +155,10 @@ def _gas_by_chain(l1: dict[str, Any], separately: str | None) -> tuple[str, list
              f"Arbitrum: {f['arbitrum']['formula']} ({f['arbitrum']['source']})",
              f"signed bytes: {l1['signed_bytes']}", l1["per_lender_rows"]]
     if separately:
-        notes.append(separately)
+        env = separately["environment"]
+        notes.append(f"`{separately['command']}` ({separately['run_seconds']:.0f} s, {env['date_utc']} UTC, commit "
+                     f"`{env['git_commit'][:7]}`{', uncommitted changes' if env['git_uncommitted_changes'] else ''}):"
+                     f" {separately['note']}")
     return ("Gas by chain: L2 execution gas and the L1 data fee of the signed transaction (ASSUMED prices)",
             ["operation", "L2 gas", "signed tx bytes", "FastLZ bytes", "OP-stack L1 fee (wei)", "OP-stack L1 fee (USD)",
              "brotli-0 bytes", "Arbitrum L1 fee (wei)", "Arbitrum L1 fee (USD)"], rows, notes)
