@@ -12,6 +12,7 @@ from importlib import metadata
 from typing import Any
 
 import psutil  # type: ignore[import-untyped]
+from disfruta import l1fees
 
 from bench.node import ROOT, anvil_version
 
@@ -150,7 +151,11 @@ def _gas_by_chain(l1: dict[str, Any], separately: dict[str, Any] | None) -> tupl
              f"{r['arbitrum_fee_wei']:,}", f"{r['arbitrum_fee_usd']:.6f}"] for r in l1["rows"]]
     a = l1["assumptions"]
     f = l1["formulas"]
+    floor = l1fees.fjord_estimated_size_scaled(0)
+    floored = max(s for s in range(1, 1_000) if l1fees.fjord_estimated_size_scaled(s) == floor)
     notes = [f"OP stack: {a['op_stack']['label']}", f"Arbitrum: {a['arbitrum']['label']}", a["note"],
+             (f"Fjord's floor: a transaction of at most {floored} FastLZ bytes is charged as "
+              f"{l1fees.FJORD_MIN_TRANSACTION_SIZE} bytes"),
              f"OP stack (Fjord: OP Mainnet, Base): {f['op_stack_fjord']['formula']} ({f['op_stack_fjord']['source']})",
              f"Arbitrum: {f['arbitrum']['formula']} ({f['arbitrum']['source']})",
              f"signed bytes: {l1['signed_bytes']}", l1["per_lender_rows"]]
