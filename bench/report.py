@@ -157,7 +157,9 @@ def _gas_by_chain(l1: dict[str, Any], separately: dict[str, Any] | None) -> tupl
              (f"Fjord's floor: a transaction of at most {floored} FastLZ bytes is charged as "
               f"{l1fees.FJORD_MIN_TRANSACTION_SIZE} bytes"),
              f"OP stack (Fjord: OP Mainnet, Base): {f['op_stack_fjord']['formula']} ({f['op_stack_fjord']['source']})",
-             f"Arbitrum: {f['arbitrum']['formula']} ({f['arbitrum']['source']})",
+             (f"OP stack (Ecotone: {f['op_stack_ecotone']['applies_to']}; in results.json, not in the table): "
+             f"{f['op_stack_ecotone']['formula']} ({f['op_stack_ecotone']['source']})"),
+             f"Arbitrum ({f['arbitrum']['applies_to']}): {f['arbitrum']['formula']} ({f['arbitrum']['source']})",
              f"signed bytes: {l1['signed_bytes']}", l1["per_lender_rows"]]
     if separately:
         env = separately["environment"]
