@@ -416,8 +416,7 @@ FORMULAS = {
     "op_stack_ecotone": {
         "formula": "l1Fee = (4*zeroBytes + 16*nonZeroBytes) * (16*l1BaseFee*baseFeeScalar + "
                    "blobBaseFee*blobBaseFeeScalar) / 16e6, over the signed tx",
-        "source": "op-geth core/types/rollup_cost.go (newL1CostFuncEcotone); "
-                  "https://specs.optimism.io/protocol/ecotone/l1-attributes.html",
+        "source": "op-geth core/types/rollup_cost.go (newL1CostFuncEcotone)",
         "applies_to": "OP-stack chains on Ecotone that have not activated Fjord",
     },
     "arbitrum": {
