@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 def _gas_and_scale(only: set[str], results: dict[str, Any], log: Callable[[str], None]) -> None:
     from disfruta.governance.market import MarketParams
 
-    from bench.gas import measure_gas
+    from bench.gas import MeasuredTx, measure_gas, sender_accounts
+    from bench.l1data import measure_l1_data
     from bench.market import deploy_markets
     from bench.node import Anvil
     from bench.scale import measure_scale
@@ -130,7 +131,10 @@ def _gas_and_scale(only: set[str], results: dict[str, Any], log: Callable[[str],
         markets = deploy_markets(node, specs)
         log(f"gas+scale: anvil on {node.uri}, markets deployed through ape ({', '.join(specs)})")
         if "gas" in only:
-            results["gas"] = [row.as_json() for row in measure_gas(markets["gas"], log)]
+            measured: list[MeasuredTx] = []
+            rows = measure_gas(markets["gas"], log, measured)
+            results["gas"] = [row.as_json() for row in rows]
+            results["l1_data"] = measure_l1_data(node, measured, sender_accounts(), rows, log)
         if "scale" in only:
             results["scale"] = measure_scale(markets["scale"], log).as_json()
 

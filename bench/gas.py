@@ -13,8 +13,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from disfruta.attestations import Role
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from bench.market import DAY, DEPLOYER, MAX_UINT, PERIOD, BenchMarket, derived_account
+from bench.node import DEV_KEYS
 
 ALL_PURPOSES = (1 << 8) - 1
 GRADE_B3 = 8
@@ -43,20 +46,52 @@ AUTOPAY = (110_000, "a repayment ≈ 86,000")
 NONE: tuple[int | None, str] = (None, "-")
 
 
+PEOPLE = ("new-lender", "new-borrower", "b1", "b2", "b3", "b4", "f1", "f2", "f3", "f4", "f5")
+POOL_LENDERS = 10
+
+
+def sender_accounts() -> list[LocalAccount]:
+    """The keys of every account the gas bench sends from (the bench's own derived accounts; the deployer is anvil's
+    dev account 0): the L1 data estimate re-signs each measured transaction with its sender's key."""
+    return ([derived_account(f"gas-{name}") for name in PEOPLE]
+            + [derived_account("gas-pool", i) for i in range(POOL_LENDERS)] + [Account.from_key(DEV_KEYS[0])])
+
+
+@dataclass(frozen=True)
+class MeasuredTx:
+    """The transaction behind a gas row: its hash, and how many parts the row's gas is of it (a per-lender row of a
+    batch divides the transaction's gas by the batch)."""
+
+    operation: str
+    tx_hash: str
+    parts: int = 1
+
+
 class _Recorder:
-    def __init__(self) -> None:
+    def __init__(self, node: Any) -> None:
+        self.node = node
         self.rows: list[GasRow] = []
+        self.txs: list[MeasuredTx] = []
 
-    def add(self, operation: str, gas: int, spec: tuple[int | None, str] = NONE) -> None:
+    def add(self, operation: str, gas: int, spec: tuple[int | None, str] = NONE, *, parts: int = 1) -> None:
+        """Records a row; its transaction is the last one mined (automine: one block per transaction), checked by its
+        receipt's gas."""
         self.rows.append(GasRow(operation, gas, spec[0], spec[1]))
+        block = self.node.rpc("eth_getBlockByNumber", "latest", False)
+        [tx_hash] = block["transactions"]
+        used = int(self.node.rpc("eth_getTransactionReceipt", tx_hash)["gasUsed"], 16)
+        if used // parts != gas:
+            raise AssertionError(f"{operation}: the last transaction used {used:,} gas, the row says {gas:,} x {parts}")
+        self.txs.append(MeasuredTx(operation, tx_hash, parts))
 
 
-def measure_gas(m: BenchMarket, log: Callable[[str], None]) -> list[GasRow]:
-    rec = _Recorder()
+def measure_gas(m: BenchMarket, log: Callable[[str], None],
+                measured: list[MeasuredTx] | None = None) -> list[GasRow]:
+    """The gas rows; ``measured``, if given, receives the transaction behind each row (for the L1 data estimate)."""
+    rec = _Recorder(m.node)
     unit = m.unit
-    people = {name: derived_account(f"gas-{name}").address for name in (
-        "new-lender", "new-borrower", "b1", "b2", "b3", "b4", "f1", "f2", "f3", "f4", "f5")}
-    pool_lenders = [derived_account("gas-pool", i).address for i in range(10)]
+    people = {name: derived_account(f"gas-{name}").address for name in PEOPLE}
+    pool_lenders = [derived_account("gas-pool", i).address for i in range(POOL_LENDERS)]
     m.fund_accounts([*people.values(), *pool_lenders])
 
     # --- onboarding: a user submits the oracle's attestation(s) for themselves.
@@ -174,7 +209,8 @@ def measure_gas(m: BenchMarket, log: Callable[[str], None]) -> list[GasRow]:
     m.regrade(b4, GRADE_B3, 40_000 * unit)  # the clock has run past the grade's 180 days
     pooled, _ = m.create_loan(b4, 2_500 * unit, 12)
     gas = m.call(DEPLOYER, m.pool, "autoInvest", pooled.address, pool_lenders)
-    rec.add(f"autoInvest (per lender, batch of {len(pool_lenders)}; fills the loan)", gas // len(pool_lenders))
+    rec.add(f"autoInvest (per lender, batch of {len(pool_lenders)}; fills the loan)", gas // len(pool_lenders),
+            parts=len(pool_lenders))
     m.call(b4, pooled, "withdrawFunds")
     m.mint(b4, 5_000 * unit)
     m.call(b4, m.token, "approve", pooled.address, 10**9 * unit)
@@ -185,4 +221,6 @@ def measure_gas(m: BenchMarket, log: Callable[[str], None]) -> list[GasRow]:
         claim_gas = m.call(p0, m.pool, "claimReturns", pooled.address)
     rec.add("claimReturns (steady state: 2nd claim into the pool account)", claim_gas)
     log("gas: default and lending pool measured")
+    if measured is not None:
+        measured.extend(rec.txs)
     return rec.rows

@@ -12,6 +12,7 @@ from importlib import metadata
 from typing import Any
 
 import psutil  # type: ignore[import-untyped]
+from disfruta import l1fees
 
 from bench.node import ROOT, anvil_version
 
@@ -63,6 +64,8 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
                 for r in gas]
         out.append(("Gas per operation (whole transaction, 21,000 base included; 6-decimal stablecoin)",
                     ["operation", "gas", "target", "", "anchor"], rows, []))
+    if (l1 := results.get("l1_data")) and "rows" in l1:
+        out.append(_gas_by_chain(l1, results.get("l1_data_measured_separately")))
     if scale := results.get("scale"):
         push = {r["lenders"]: r for r in scale["push_loop"]["rows"]}
         rows = [[f"{r['lenders']:,}", f"{r['makeRepayment']:,}", f"{r['claim']:,}", f"{r['claim_first']:,}",
@@ -139,6 +142,33 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
     if (index := results.get("index")) and "catch_up" in index:
         out += _index_tables(index)
     return out
+
+
+def _gas_by_chain(l1: dict[str, Any], separately: dict[str, Any] | None) -> tuple[str, list[str], list[list[str]], list[str]]:
+    """The L1 data fee of each gas row's signed transaction on an OP-stack chain (Fjord) and on Arbitrum."""
+    rows = [[r["operation"], f"{r['l2_gas']:,}", f"{r['signed_tx_bytes']:,}", f"{r['fastlz_bytes']:,}",
+             f"{r['op_fjord_fee_wei']:,}", f"{r['op_fjord_fee_usd']:.6f}", f"{r['arbitrum_brotli_bytes']:,}",
+             f"{r['arbitrum_fee_wei']:,}", f"{r['arbitrum_fee_usd']:.6f}"] for r in l1["rows"]]
+    a = l1["assumptions"]
+    f = l1["formulas"]
+    floor = l1fees.fjord_estimated_size_scaled(0)
+    floored = max(s for s in range(1, 1_000) if l1fees.fjord_estimated_size_scaled(s) == floor)
+    notes = [f"OP stack: {a['op_stack']['label']}", f"Arbitrum: {a['arbitrum']['label']}", a["note"],
+             (f"Fjord's floor: a transaction of at most {floored} FastLZ bytes is charged as "
+              f"{l1fees.FJORD_MIN_TRANSACTION_SIZE} bytes"),
+             f"OP stack (Fjord: OP Mainnet, Base): {f['op_stack_fjord']['formula']} ({f['op_stack_fjord']['source']})",
+             (f"OP stack (Ecotone: {f['op_stack_ecotone']['applies_to']}; in results.json, not in the table): "
+             f"{f['op_stack_ecotone']['formula']} ({f['op_stack_ecotone']['source']})"),
+             f"Arbitrum ({f['arbitrum']['applies_to']}): {f['arbitrum']['formula']} ({f['arbitrum']['source']})",
+             f"signed bytes: {l1['signed_bytes']}", l1["per_lender_rows"]]
+    if separately:
+        env = separately["environment"]
+        notes.append(f"`{separately['command']}` ({separately['run_seconds']:.0f} s, {env['date_utc']} UTC, commit "
+                     f"`{env['git_commit'][:7]}`{', uncommitted changes' if env['git_uncommitted_changes'] else ''}):"
+                     f" {separately['note']}")
+    return ("Gas by chain: L2 execution gas and the L1 data fee of the signed transaction (ASSUMED prices)",
+            ["operation", "L2 gas", "signed tx bytes", "FastLZ bytes", "OP-stack L1 fee (wei)", "OP-stack L1 fee (USD)",
+             "brotli-0 bytes", "Arbitrum L1 fee (wei)", "Arbitrum L1 fee (USD)"], rows, notes)
 
 
 def _index_tables(index: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]], list[str]]]:
