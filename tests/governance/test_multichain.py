@@ -9,6 +9,7 @@ creates the public one with its keyless transaction, as on a new chain.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -310,3 +311,36 @@ def test_connect__without_a_deployment__uses_the_address_book_and_refuses_a_dry_
     with rehearsal_node(chain_named("polygon")) as url:
         with pytest.raises(ConfigurationError, match="chain 137 \\(polygon:mainnet\\) is a dry run"):
             Disfruta.connect(url)
+
+
+# ----------------------------------------------------------------------------------------------- verification
+
+
+def test_bundles__every_contract_of_a_rehearsal__recompiles_to_the_code_on_chain(rehearsals, tmp_path):
+    """`disfruta bundles write` then `disfruta bundles check` on the Base rehearsal: every bundle (proxies, their
+    implementations, the Loan implementation, the calculator, the timelock, the bootstrap) is a full match."""
+    from click.testing import CliRunner
+    from disfruta.cli import main
+
+    record, url = rehearsals["base"]
+    path = tmp_path / "base-mainnet.json"
+    record.save(path)
+    out = tmp_path / "bundles"
+    written = CliRunner().invoke(main, ["--deployment", str(path), "--json", "bundles", "write", "--out-dir",
+                                        str(out)])
+    assert written.exit_code == 0, written.output
+    labels = {p.stem for p in out.glob("*.json")}
+    assert labels == {"UserRegistry", "LoanFactory", "Treasury", "LendingPool", "NoteMarket", "Autopay",
+                      *(f"{n}.implementation" for n in ("UserRegistry", "LoanFactory", "Treasury", "LendingPool",
+                                                        "NoteMarket", "Autopay")),
+                      "LoanImplementation", "InterestCalculator", "Timelock", "ProxyBootstrap"}
+    checked = CliRunner().invoke(main, ["--network", url, "--json", "bundles", "check", str(out)])
+    assert checked.exit_code == 0, checked.output
+    results = json.loads(checked.output)
+    assert len(results) == len(labels) and all(r["ok"] and r["match"] == "full" for r in results)
+    # Base's bundles against the Arbitrum rehearsal (same addresses): refused in one line, by chain id
+    _arb, arb_url = rehearsals["arbitrum"]
+    other = CliRunner().invoke(main, ["--network", arb_url, "bundles", "check", str(out)])
+    assert other.exit_code == 1
+    assert "the bundle is for chain 8453, the node is on chain 42161" in other.output
+    assert len(other.output.strip().splitlines()) == 1 and "Traceback" not in other.output

@@ -113,3 +113,50 @@ def whoami(ctx: Context) -> None:
     """The signing account's address (from --key or --account)."""
     address = ctx.address()
     ctx.emit({"address": address}, lambda: click.echo(address))
+
+
+# ----------------------------------------------------------------------------------------------- bundles
+
+
+@main.group()
+def bundles() -> None:
+    """Explorer verification bundles of a deployment: write them, check them offline against the chain."""
+
+
+@bundles.command("write")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Default: deployments/verification/<the deployment file's name>/.")
+@pass_ctx
+def bundles_write(ctx: Context, out_dir: Path | None) -> None:
+    """One bundle per contract of the --deployment record (Standard JSON input, compiler, constructor arguments,
+    Etherscan's form fields, the forge command, a proxy's implementation)."""
+    import ape
+    from ape.logging import logger
+
+    from disfruta.deployment import Deployment
+    from disfruta.governance.verification import bundles_for_record, write_bundles
+
+    logger.set_level("ERROR")
+    record = Deployment.from_file(ctx.deployment)
+    target = out_dir or Path("deployments") / "verification" / Path(ctx.deployment).stem
+    paths = write_bundles(bundles_for_record(ape.project, record), target)
+    ctx.emit({"dir": str(target), "files": [str(p) for p in paths]},
+             lambda: click.echo(f"{len(paths)} bundles of {record.network or 'the deployment'} "
+                                f"(chain {record.chain_id}) in {target}/"))
+
+
+@bundles.command("check")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@pass_ctx
+def bundles_check(ctx: Context, directory: Path) -> None:
+    """Recompile every bundle in DIRECTORY and compare it with the code at its address on --network (immutables
+    masked); one line per bundle, exit status 1 if any does not match."""
+    from web3 import Web3
+
+    from disfruta.governance.verification import check_bundles, read_bundles
+
+    results = check_bundles(read_bundles(directory), Web3(Web3.HTTPProvider(ctx.network)))
+    ctx.emit([{"label": r.label, "ok": r.ok, "match": r.match, "message": r.message} for r in results],
+             lambda: [click.echo(r.message) for r in results])
+    if not all(r.ok for r in results):
+        raise SystemExit(1)

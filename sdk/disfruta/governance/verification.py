@@ -643,3 +643,29 @@ def read_bundles(directory: str | os.PathLike[str]) -> list[dict[str, Any]]:
             raise VerificationError(f"{path} can't be read as JSON: {err}") from err
         bundles.append(_validate(data, str(path)))
     return bundles
+
+
+def bundles_for_record(project: Any, record: Any, *, check_artifact: bool = True) -> list[dict[str, Any]]:
+    """Every bundle of a governed deployment record (`disfruta.deployment.Deployment`) whose contracts were created
+    through CREATE2 (each record entry keeps its constructor arguments): the six proxies and their implementations,
+    the Loan implementation, the calculator, the timelock, the proxies' bootstrap, and a demo token. The Safe and a
+    chain's own stablecoin are not the project's code, so they have no bundle here."""
+    bundles = []
+    for name, entry in record.contracts.items():
+        created = entry.extra.get("create2")
+        if created is None:
+            continue
+        contract = "DisfrutaProxy" if entry.implementation else (
+            "MockERC20" if name == "asset" else entry.contract)
+        bundles.append(build_bundle(project, contract, entry.address, str(created["constructor_args"]),
+                                    chain_id=record.chain_id, proxy_implementation=entry.implementation,
+                                    label=name, check_artifact=check_artifact))
+        impl_created = entry.extra.get("implementation_create2")
+        if entry.implementation and impl_created is not None:
+            bundles.append(build_bundle(project, entry.contract, entry.implementation,
+                                        str(impl_created["constructor_args"]), chain_id=record.chain_id,
+                                        label=f"{name}.implementation", check_artifact=check_artifact))
+    if not bundles:
+        raise VerificationError(f"the {record.network or 'deployment'} record keeps no CREATE2 constructor "
+                                "arguments (deployed before deterministic deployment?): no bundle can be built")
+    return bundles
