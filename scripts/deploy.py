@@ -1,12 +1,16 @@
 """``ape run deploy``: a governed Disfruta market, recorded in ``deployments/<network>.json``.
 
-On a local chain it first deploys a real Safe v1.4.1 (owners: test accounts 1-3, threshold 2, unless given) and the
-"Demo USD" token (6 decimals). Elsewhere give the Safe's and the token's addresses. Every option can also come from
-the environment (``DISFRUTA_SAFE``, ``DISFRUTA_SAFE_OWNERS`` comma-separated, ``DISFRUTA_ASSET``, ...).
+Every contract goes through CREATE2 (`disfruta.governance.create2`), so the same deployer, ``--salt``, Safe owners
+and threshold give the same addresses on every chain. The Safe is created through the Safe proxy factory from its
+owners (``--owner``, repeat; on a local chain test accounts 1-3 by default), or given (``--safe``). The token is the
+chain's stablecoin from the table in `disfruta.chains` (chosen by the connected chain id, or ``--chain``), or
+``--asset``; on a local chain without either, the "Demo USD" token. ``--chain`` on a local node makes a rehearsal
+of that chain: a test token at its stablecoin's address. Every option can also come from the environment
+(``DISFRUTA_SAFE``, ``DISFRUTA_SAFE_OWNERS`` comma-separated, ``DISFRUTA_ASSET``, ``DISFRUTA_CHAIN``, ...).
 
     ape run deploy                                              # local anvil, started and stopped by ape
-    ape run deploy --network ethereum:local:http://127.0.0.1:8545 --owner 0xA… --owner 0xB… --threshold 2
-    ape run deploy --network ethereum:sepolia:node --deployer ops --safe 0xS… --asset 0xU… --underwriter 0xU…
+    ape run deploy --network base:mainnet:node --deployer ops --owner 0xA… --owner 0xB… --owner 0xC… \
+        --threshold 2 --salt usdc-v1 --underwriter 0xU… --oracle-signer 0xO…
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from ape import accounts, project
 from ape.api import AccountAPI
 from ape.api.networks import NetworkAPI
 from ape.cli import ConnectedProviderCommand, ape_cli_context, network_option
+from disfruta.chains import CHAINS, Chain, chain_by_id, chain_named
+from disfruta.errors import ConfigurationError, DisfrutaError
 from disfruta.governance.deployment import GovernanceConfig, deploy_to_file
 from disfruta.governance.timelock import MIN_DELAY
 
@@ -30,8 +36,28 @@ def load_account(alias: str | None, network: NetworkAPI) -> AccountAPI:
             raise click.UsageError("give --deployer (an ape account alias) outside a local chain")
         return accounts.test_accounts[0]
     if alias.startswith("TEST::"):
+        if not network.is_local:
+            raise click.UsageError(f"{alias} is a test account (its key is public): deploy from your own account")
         return accounts.test_accounts[int(alias.removeprefix("TEST::"))]
     return accounts.load(alias)
+
+
+def chain_of(name: str | None, chain_id: int, local: bool) -> Chain | None:
+    """The chain whose settings to use: ``--chain``, or the connected chain's own row of the table."""
+    if name:
+        chain = chain_named(name)
+        if not local and chain.chain_id != chain_id:
+            raise click.UsageError(f"--chain {chain.name} is chain {chain.chain_id}; the network is chain {chain_id}")
+        if local and chain_id not in (chain.chain_id, 31337, 1337):
+            raise click.UsageError(f"--chain {chain.name} on a local node needs one started with `anvil "
+                                   f"{' '.join(chain.anvil_args)}` (this one is chain {chain_id})")
+        return chain
+    if local:
+        return None
+    try:
+        return chain_by_id(chain_id)
+    except ConfigurationError:
+        return None
 
 
 def _split(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -54,21 +80,33 @@ def _split(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...])
 @click.option("--executor", type=click.Choice(["anyone", "safe"]), envvar="DISFRUTA_EXECUTOR", default="anyone",
               show_default=True, help="who may execute a ready timelock operation")
 @click.option("--min-delay", type=int, default=MIN_DELAY, show_default=True, help="timelock delay in seconds")
+@click.option("--chain", "chain_name", envvar="DISFRUTA_CHAIN", type=click.Choice([c.name for c in CHAINS]),
+              help="the chain whose settings to use (default: the connected chain's row of disfruta.chains)")
+@click.option("--salt", "market_salt", envvar="DISFRUTA_SALT", default="v1", show_default=True,
+              help="the market's CREATE2 salt (the same on every chain)")
 @click.option("--out-dir", type=click.Path(path_type=Path), default=Path("deployments"), show_default=True)
 def cli(cli_ctx: Any, network: NetworkAPI, deployer: str | None, safe: str | None, owners: tuple[str, ...],
         threshold: int, asset: str | None, kyc_admin: str | None, revoker: str | None, underwriter: str | None,
-        oracle_signers: tuple[str, ...], executor: str, min_delay: int, out_dir: Path) -> None:
+        oracle_signers: tuple[str, ...], executor: str, min_delay: int, chain_name: str | None, market_salt: str,
+        out_dir: Path) -> None:
     """Deploy a governed market: proxies, Loan implementation, 48 h timelock, Safe roles; the deployer keeps
     nothing."""
+    from ape import chain as ape_chain
+
     sender = load_account(deployer, network)
     if network.is_local and not safe and not owners:
         owners = tuple(a.address for a in accounts.test_accounts[1:4])
+    chain = chain_of(chain_name, int(ape_chain.provider.web3.eth.chain_id), network.is_local)
     config = GovernanceConfig(
-        safe=safe, safe_owners=owners, safe_threshold=threshold, asset=asset, min_delay=min_delay,
-        open_executor=executor == "anyone", kyc_admin=kyc_admin, revoker=revoker, underwriter=underwriter,
-        oracle_signers=oracle_signers,
+        safe=safe, safe_owners=owners, safe_threshold=threshold, asset=asset or (chain.stablecoin if chain else None),
+        min_delay=min_delay, open_executor=executor == "anyone", kyc_admin=kyc_admin, revoker=revoker,
+        underwriter=underwriter, oracle_signers=oracle_signers, market_salt=market_salt,
+        chain=chain if network.is_local else None,
     )
-    deployed, path = deploy_to_file(project, sender, config, out_dir)
+    try:
+        deployed, path = deploy_to_file(project, sender, config, out_dir)
+    except DisfrutaError as exc:  # one sentence saying what to do, never a traceback
+        raise click.ClickException(str(exc)) from None
     record = deployed.record
     click.echo(f"Disfruta deployed on {record.network} (chain {record.chain_id}) from block {record.block}:")
     for name, entry in record.contracts.items():

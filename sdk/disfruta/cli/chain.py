@@ -62,11 +62,14 @@ def node(port: int, block_time: int | None) -> NoReturn:
               help="With --dry-run or --plan: the address the real deployment sends from (default dev account 0).")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("deployments"),
               show_default=True, help="With --dry-run: where the deployment files go.")
+@click.option("--check", "check_files", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="With --plan: a deployment file to hold against the plan of its chain (repeatable); exit status "
+                   "1 naming every contract that is elsewhere.")
 @pass_ctx
 def deploy(ctx: Context, out: str | None, owners: str | None, threshold: int, operator: str | int | None,
            kyc_admin: str | int | None, revoker: str | int | None, underwriter: str | int | None,
            oracle_signers: tuple[str | int, ...], chain_names: tuple[str, ...], market_salt: str, dry_run: bool,
-           plan: bool, deployer_address: str | None, out_dir: Path) -> None:
+           plan: bool, deployer_address: str | None, out_dir: Path, check_files: tuple[Path, ...]) -> None:
     """Deploy a market with its timelock and Safe (every contract through CREATE2); write the deployment file."""
     from disfruta.chains import CHAINS, chain_named
 
@@ -79,10 +82,19 @@ def deploy(ctx: Context, out: str | None, owners: str | None, threshold: int, op
             raise click.UsageError("--dry-run and --plan take the Safe's owners only: operators default to the Safe")
         from disfruta.governance.multichain import deploy_dry_runs, plan_markets
 
+        if check_files and not plan:
+            raise click.UsageError("--check goes with --plan")
         run = plan_markets if plan else deploy_dry_runs
         result = run(chains, owners.split(",") if owners else None, threshold, market_salt, deployer_address,
                      out_dir)
+        if check_files:
+            from disfruta.governance.multichain import check_against_plan
+
+            result["checks"] = check_against_plan(result, list(check_files))
+            result["text"] += "\n" + "\n".join(c["text"] for c in result["checks"])
         ctx.emit(result, lambda: click.echo(result["text"]))
+        if any(not c["ok"] for c in result.get("checks", [])):
+            raise SystemExit(1)
         return
     if len(chains) > 1:
         raise click.UsageError("a deployment is on one chain: give one --chain (or use --dry-run)")
@@ -160,3 +172,50 @@ def bundles_check(ctx: Context, directory: Path) -> None:
              lambda: [click.echo(r.message) for r in results])
     if not all(r.ok for r in results):
         raise SystemExit(1)
+
+
+@main.command("create2-factory")
+@click.option("--send", is_flag=True,
+              help="If the chain has none: fund its keyless sender with 0.01 ETH from --key/--account and broadcast "
+                   "the keyless transaction that creates it (what anyone may do on a new chain).")
+@pass_ctx
+def create2_factory(ctx: Context, send: bool) -> None:
+    """Is the deterministic-deployment proxy (the CREATE2 factory every market contract goes through) on --network?"""
+    from web3 import Web3
+
+    from disfruta.governance.create2 import (
+        DETERMINISTIC_DEPLOYER,
+        DETERMINISTIC_DEPLOYER_FUNDING,
+        DETERMINISTIC_DEPLOYER_SIGNER,
+        ensure_deterministic_deployer,
+        send_keyless_transaction,
+    )
+
+    w3 = Web3(Web3.HTTPProvider(ctx.network))
+    chain_id = int(w3.eth.chain_id)
+    if w3.eth.get_code(DETERMINISTIC_DEPLOYER):
+        ensure_deterministic_deployer(w3, local=False)  # checks the code is the factory's
+        ctx.emit({"chain_id": chain_id, "factory": DETERMINISTIC_DEPLOYER, "present": True},
+                 lambda: click.echo(f"chain {chain_id}: the deterministic-deployment proxy is at "
+                                    f"{DETERMINISTIC_DEPLOYER}"))
+        return
+    if not send:
+        raise click.ClickException(
+            f"chain {chain_id} has no deterministic-deployment proxy at {DETERMINISTIC_DEPLOYER}: run again with "
+            f"--send and --key (it sends 0.01 ETH to {DETERMINISTIC_DEPLOYER_SIGNER}, then its keyless transaction)")
+    missing = DETERMINISTIC_DEPLOYER_FUNDING - int(w3.eth.get_balance(DETERMINISTIC_DEPLOYER_SIGNER))
+    if missing > 0:
+        tx: dict[str, object] = {"to": DETERMINISTIC_DEPLOYER_SIGNER, "value": missing}
+        if ctx.key is not None:
+            tx.update({"from": ctx.key.address, "chainId": chain_id, "gas": 21_000,
+                       "nonce": w3.eth.get_transaction_count(ctx.key.address), "gasPrice": w3.eth.gas_price})
+            tx_hash = w3.eth.send_raw_transaction(ctx.key.sign_transaction(tx).raw_transaction)
+        else:
+            tx["from"] = ctx.address()
+            tx_hash = w3.eth.send_transaction(tx)  # type: ignore[arg-type]
+        if w3.eth.wait_for_transaction_receipt(tx_hash)["status"] != 1:
+            raise click.ClickException(f"funding the keyless sender failed (tx {tx_hash.hex()})")
+    send_keyless_transaction(w3)
+    ctx.emit({"chain_id": chain_id, "factory": DETERMINISTIC_DEPLOYER, "present": True, "created": True},
+             lambda: click.echo(f"chain {chain_id}: created the deterministic-deployment proxy at "
+                                f"{DETERMINISTIC_DEPLOYER} with its keyless transaction"))

@@ -144,8 +144,8 @@ def ensure_deterministic_deployer(w3: Any, *, local: bool) -> str:
     if not local:
         raise DeploymentError(
             f"chain {w3.eth.chain_id} has no deterministic-deployment proxy at {DETERMINISTIC_DEPLOYER}: send 0.01 "
-            f"ETH to {DETERMINISTIC_DEPLOYER_SIGNER} and broadcast its keyless transaction (`disfruta deploy "
-            "factory`), then deploy again")
+            f"ETH to {DETERMINISTIC_DEPLOYER_SIGNER} and broadcast its keyless transaction (`disfruta --network "
+            "<rpc> create2-factory --send --key …`), then deploy again")
     answer = w3.provider.make_request("anvil_setBalance", [DETERMINISTIC_DEPLOYER_SIGNER,
                                                            hex(DETERMINISTIC_DEPLOYER_FUNDING)])
     if answer.get("error"):

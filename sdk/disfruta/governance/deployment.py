@@ -260,14 +260,18 @@ def candidates(record: Deployment, extra: Sequence[str] = ()) -> list[str]:
 def deploy_to_file(project: ProjectManager, deployer: AccountAPI, config: GovernanceConfig,
                    deployments_dir: Path) -> tuple[GovernedDeployment, Path]:
     """Deploys on ape's connected network and writes ``deployments/<network>.json`` (what ``ape run deploy`` and
-    ``disfruta deploy`` do). Refuses to overwrite a record of another chain with the same file name."""
+    ``disfruta deploy`` do); a rehearsal of ``config.chain`` on a local node writes that chain's file, marked
+    ``dry_run``. Refuses to overwrite a record of another chain with the same file name."""
     from ape import chain
 
     network = chain.provider.network
-    path = deployments_dir / network_file_name(network.ecosystem.name, network.name)
+    rehearsal = network.is_local and config.chain is not None
+    name = config.chain.ape_network if rehearsal and config.chain else network.name
+    path = deployments_dir / (config.chain.deployment_file if rehearsal and config.chain
+                              else network_file_name(network.ecosystem.name, network.name))
     if path.exists() and not network.is_local:
         raise DeploymentError(f"{path} exists: a deployment on {network.name} is already recorded; move it away first")
-    deployed = deploy_governed_market(project, deployer, config, local=network.is_local, network=network.name)
+    deployed = deploy_governed_market(project, deployer, config, local=network.is_local, network=name)
     return deployed, deployed.record.save(path)
 
 

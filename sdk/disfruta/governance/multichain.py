@@ -156,12 +156,21 @@ def connected(url: str) -> Iterator[Any]:
     from ape.logging import logger
 
     logger.set_level("ERROR")
-    with ape.networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": url}) as provider:
-        # ape caches a chain id per network and provider name, which every rehearsal node shares: forget the last
-        # node's, so records, Safe signatures and receipts use this node's.
-        cache = ape.chain._chain_id_cache
-        cache.pop(cache.key_for(provider), None)
-        yield provider
+    # ape-foundry lets $APE_FOUNDRY_HOST override the host given here; an operator who set it for `ape run deploy`
+    # would get this connection on that node instead (a rehearsal deployed onto the real target): set it aside.
+    saved = os.environ.pop("APE_FOUNDRY_HOST", None)
+    try:
+        with ape.networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": url}) as provider:
+            if provider.uri.rstrip("/") != url.rstrip("/"):
+                raise DeploymentError(f"ape connected to {provider.uri}, not to {url}")
+            # ape caches a chain id per network and provider name, which every rehearsal node shares: forget the
+            # last node's, so records, Safe signatures and receipts use this node's.
+            cache = ape.chain._chain_id_cache
+            cache.pop(cache.key_for(provider), None)
+            yield provider
+    finally:
+        if saved is not None:
+            os.environ["APE_FOUNDRY_HOST"] = saved
 
 
 def dry_run(project: ProjectManager, chain: Chain, config: GovernanceConfig, out_dir: Path | None, *,
@@ -239,6 +248,27 @@ def plan_markets(chains: list[Chain], owners: list[str] | None, threshold: int, 
             f"{', '.join(c.title for c in chains)} (computed offline, nothing sent):\n" + _table(rows, chains))
     return {"deployer": sender, "market_salt": market_salt, "chains": {c.name: c.chain_id for c in chains},
             "addresses": plans, "text": text}
+
+
+def check_against_plan(plan: dict[str, Any], files: list[Path]) -> list[dict[str, Any]]:
+    """Each deployment file held against ``plan`` (`plan_markets`' result) for its chain id: ``ok`` and the
+    contracts that are not where the plan puts them."""
+    from disfruta.chains import chain_by_id
+
+    checks = []
+    for path in files:
+        record = Deployment.from_file(path)
+        chain = chain_by_id(record.chain_id)
+        if chain.name not in plan["addresses"]:
+            raise DeploymentError(f"{path} is a deployment on {chain.name}; add --chain {chain.name} to the plan")
+        planned, got = plan["addresses"][chain.name], recorded_addresses(record)
+        wrong = {name: {"planned": address, "recorded": got.get(name, "-")} for name, address in planned.items()
+                 if got.get(name) != address}
+        text = (f"{path}: every contract where the plan puts it on {chain.title}" if not wrong else
+                f"{path}: NOT as planned on {chain.title}: " + "; ".join(
+                    f"{n} at {w['recorded']}, planned {w['planned']}" for n, w in wrong.items()))
+        checks.append({"file": str(path), "chain": chain.name, "ok": not wrong, "wrong": wrong, "text": text})
+    return checks
 
 
 def deploy_dry_runs(chains: list[Chain], owners: list[str] | None, threshold: int, market_salt: str,
