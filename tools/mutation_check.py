@@ -489,6 +489,14 @@ MUTATIONS: tuple[Mutation, ...] = (
         edits=(delete('        if (msg.sender != address(_AUTOPAY)) revert LoanOnlyAutopay(msg.sender);\n'),),
         tests=(AUTOPAY + "test_make_repayment_for__not_autopay__reverts",),
     ),
+    Mutation(
+        name="bootstrap-deployer-only",
+        file="contracts/governance/ProxyBootstrap.sol",
+        removes="a proxy still on the CREATE2 bootstrap moves only for the deployer",
+        edits=(delete('        if (msg.sender != deployer) revert NotDeployer(msg.sender);\n'),),
+        tests=(("tests/governance/test_multichain.py::"
+                "test_proxy_created_early_by_someone_else__still_only_the_deployer_moves_it"),),
+    ),
 )
 
 

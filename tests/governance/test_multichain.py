@@ -13,11 +13,6 @@ import json
 from pathlib import Path
 
 import pytest
-from eth_account import Account
-from eth_utils import keccak
-from web3 import Web3
-from web3.exceptions import ContractCustomError
-
 from disfruta import Disfruta, Grade, LoanStatus, Role
 from disfruta.addressbook import address_book, deployment_for_chain
 from disfruta.attestations import CreditAttestation, KycAttestation, sign_attestation
@@ -41,6 +36,10 @@ from disfruta.governance.multichain import (
     recorded_addresses,
     rehearsal_node,
 )
+from eth_account import Account
+from eth_utils import keccak
+from web3 import Web3
+from web3.exceptions import ContractCustomError
 
 DAY = 86_400
 YEAR = 365 * DAY
@@ -83,7 +82,7 @@ def dry_run_on(project, chain, config, url, out):
     """`dry_run`'s deployment, on a node this test keeps (dry_run stops its own)."""
     import ape
     from disfruta.governance.deployment import deploy_governed_market
-    from disfruta.governance.multichain import connected
+    from disfruta.governance.nodes import connected
 
     with connected(url):
         deployed = deploy_governed_market(project, ape.accounts.test_accounts[0],
@@ -187,7 +186,7 @@ def test_lifecycle__apply_fund_draw_repay_claim__on_each_chain(rehearsals, dev, 
 
 def test_attestation__signed_for_one_chain__refused_on_the_other_at_the_same_registry_address(rehearsals, dev):
     """The registry has one address on both chains; the EIP-712 domain's chain id keeps an attestation to its own."""
-    (base, base_url), (arb, arb_url) = rehearsals["base"], rehearsals["arbitrum"]
+    (base, _base_url), (arb, arb_url) = rehearsals["base"], rehearsals["arbitrum"]
     assert base.address("UserRegistry") == arb.address("UserRegistry")
     user = Account.create().address
     w3 = Web3(Web3.HTTPProvider(arb_url))
@@ -209,7 +208,7 @@ def test_attestation__signed_for_one_chain__refused_on_the_other_at_the_same_reg
 def test_deploy_again__same_salt_on_the_same_chain__refused_by_name(project, rehearsals, config):
     import ape
     from disfruta.governance.deployment import deploy_governed_market
-    from disfruta.governance.multichain import connected
+    from disfruta.governance.nodes import connected
 
     _record, url = rehearsals["base"]
     with connected(url), pytest.raises(DeploymentError, match="salt 'rehearsal' .* already deployed on chain 8453"):
@@ -257,10 +256,10 @@ def test_bootstrap__zero_deployer__refused(project, rehearsals):
 def test_deploy_from_cli__chain_settings_on_a_node_of_another_chain__refused(tmp_path):
     from disfruta.governance.deployment import deploy_from_cli
 
-    with rehearsal_node(chain_named("optimism")) as url:
-        with pytest.raises(ConfigurationError, match="--chain base deploys with chain 8453's settings but the node "
-                                                     "is on chain 10: start it with `anvil --chain-id 8453 --optimism`"):
-            deploy_from_cli(url, tmp_path / "x.json", None, 2, chain=chain_named("base"))
+    refused = pytest.raises(ConfigurationError, match="--chain base deploys with chain 8453's settings but the node "
+                                                      "is on chain 10: start it with `anvil --chain-id 8453 --optimism`")
+    with rehearsal_node(chain_named("optimism")) as url, refused:
+        deploy_from_cli(url, tmp_path / "x.json", None, 2, chain=chain_named("base"))
 
 
 # ----------------------------------------------------------------------------------------------- shipped files
@@ -308,9 +307,9 @@ def test_address_book__every_chain_by_id__dry_runs_refused_unless_asked():
 
 
 def test_connect__without_a_deployment__uses_the_address_book_and_refuses_a_dry_run():
-    with rehearsal_node(chain_named("polygon")) as url:
-        with pytest.raises(ConfigurationError, match="chain 137 \\(polygon:mainnet\\) is a dry run"):
-            Disfruta.connect(url)
+    refused = pytest.raises(ConfigurationError, match="chain 137 \\(polygon:mainnet\\) is a dry run")
+    with rehearsal_node(chain_named("polygon")) as url, refused:
+        Disfruta.connect(url)
 
 
 # ----------------------------------------------------------------------------------------------- verification

@@ -142,16 +142,10 @@ def bundles() -> None:
 def bundles_write(ctx: Context, out_dir: Path | None) -> None:
     """One bundle per contract of the --deployment record (Standard JSON input, compiler, constructor arguments,
     Etherscan's form fields, the forge command, a proxy's implementation)."""
-    import ape
-    from ape.logging import logger
+    from disfruta.governance.verification import write_record_bundles
 
-    from disfruta.deployment import Deployment
-    from disfruta.governance.verification import bundles_for_record, write_bundles
-
-    logger.set_level("ERROR")
-    record = Deployment.from_file(ctx.deployment)
     target = out_dir or Path("deployments") / "verification" / Path(ctx.deployment).stem
-    paths = write_bundles(bundles_for_record(ape.project, record), target)
+    record, paths = write_record_bundles(Path(ctx.deployment), target)
     ctx.emit({"dir": str(target), "files": [str(p) for p in paths]},
              lambda: click.echo(f"{len(paths)} bundles of {record.network or 'the deployment'} "
                                 f"(chain {record.chain_id}) in {target}/"))
@@ -169,7 +163,7 @@ def bundles_check(ctx: Context, directory: Path) -> None:
 
     results = check_bundles(read_bundles(directory), Web3(Web3.HTTPProvider(ctx.network)))
     ctx.emit([{"label": r.label, "ok": r.ok, "match": r.match, "message": r.message} for r in results],
-             lambda: [click.echo(r.message) for r in results])
+             lambda: click.echo("\n".join(r.message for r in results)))
     if not all(r.ok for r in results):
         raise SystemExit(1)
 

@@ -168,7 +168,7 @@ def send_keyless_transaction(w3: Any) -> None:
                               f"{DETERMINISTIC_DEPLOYER_FUNDING} (0.01 ETH) for its transaction's gas")
     try:
         tx_hash = w3.eth.send_raw_transaction(DETERMINISTIC_DEPLOYER_TX)
-    except Exception as exc:  # noqa: BLE001 - nodes word the refusal of an unprotected transaction differently
+    except Exception as exc:
         raise DeploymentError(f"the node refused the keyless transaction ({exc}); a node that only accepts "
                               "EIP-155 transactions must be told to allow unprotected ones (geth: "
                               "--rpc.allow-unprotected-txs)") from exc

@@ -30,6 +30,7 @@ from eth_utils import to_checksum_address
 
 from disfruta.chains import Chain
 from disfruta.deployment import PROXIES, ContractRecord, Deployment, network_file_name
+from disfruta.errors import ConfigurationError
 from disfruta.governance.create2 import (
     DETERMINISTIC_DEPLOYER,
     Create2Deployer,
@@ -39,7 +40,6 @@ from disfruta.governance.create2 import (
     place_token,
     safe_address,
 )
-from disfruta.errors import ConfigurationError
 from disfruta.governance.errors import DeploymentError
 from disfruta.governance.layout import layouts_of
 from disfruta.governance.market import LOCAL_CHAIN_IDS, Market, MarketParams, deploy_market, ensure_multicall3
@@ -291,7 +291,7 @@ def deploy_from_cli(network: str, out: Path, owners: list[str] | None, threshold
     import ape
     from ape.logging import logger
 
-    from disfruta.governance.multichain import connected
+    from disfruta.governance.nodes import connected
 
     logger.set_level("ERROR")
     connection = (connected(network) if network.startswith(("http://", "https://", "ws://", "wss://"))

@@ -669,3 +669,16 @@ def bundles_for_record(project: Any, record: Any, *, check_artifact: bool = True
         raise VerificationError(f"the {record.network or 'deployment'} record keeps no CREATE2 constructor "
                                 "arguments (deployed before deterministic deployment?): no bundle can be built")
     return bundles
+
+
+def write_record_bundles(record_path: Path, out_dir: Path) -> tuple[Any, list[Path]]:
+    """``disfruta bundles write``: the bundles of the deployment file at ``record_path`` (with ape's project: the
+    sources and the compiled artifacts), written to ``out_dir``; returns the record and the files."""
+    import ape
+    from ape.logging import logger
+
+    from disfruta.deployment import Deployment
+
+    logger.set_level("ERROR")
+    record = Deployment.from_file(record_path)
+    return record, write_bundles(bundles_for_record(ape.project, record), out_dir)
