@@ -343,3 +343,19 @@ def test_bundles__every_contract_of_a_rehearsal__recompiles_to_the_code_on_chain
     assert other.exit_code == 1
     assert "the bundle is for chain 8453, the node is on chain 42161" in other.output
     assert len(other.output.strip().splitlines()) == 1 and "Traceback" not in other.output
+
+
+def test_table_of_chains__chain_ids_agree_with_the_ape_network_plugins():
+    """Each row's ape network (ape itself for Ethereum, the pinned ape-arbitrum/-optimism/-base/-polygon plugins)
+    knows the same chain id as the reviewed table, so `ape run deploy --network <ecosystem>:mainnet:node` picks the
+    row it means."""
+    import ape
+
+    for chain in CHAINS:
+        network = ape.networks.get_ecosystem(chain.ecosystem).get_network(chain.network)
+        assert network.chain_id == chain.chain_id, chain.name
+    assert [c.name for c in CHAINS] == ["ethereum", "arbitrum", "optimism", "base", "polygon"]
+    assert {c.rollup for c in CHAINS} == {None, "op-stack", "arbitrum"}
+    assert chain_named("base").anvil_args == ("--chain-id", "8453", "--optimism")
+    with pytest.raises(ConfigurationError, match="unknown chain 'zksync': known are ethereum, arbitrum"):
+        chain_named("zksync")
