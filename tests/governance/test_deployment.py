@@ -198,3 +198,29 @@ def test_local_deploy__multicall3_at_its_canonical_address(gov, chain):
     chain.provider.make_request("anvil_setCode", [MULTICALL3_ADDRESS, "0x"])
     assert ensure_multicall3(chain.provider.web3) is True  # a Web3 works too
     assert bytes(chain.provider.web3.eth.get_code(MULTICALL3_ADDRESS)) == code
+
+
+def test_git_revision__records_and_exports_do_not_make_the_code_dirty(tmp_path):
+    """Writing one dry run's record must not mark the next one's code as dirty; a changed contract must."""
+    import subprocess
+
+    from disfruta.governance.records import git_revision
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "t@example.org")
+    git("config", "user.name", "t")
+    for name in ("deployments/base-mainnet.json", "sdk/disfruta/data/addressbook.json", "contracts/A.sol"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("1")
+    git("add", "-A")
+    git("commit", "-qm", "x")
+    commit, dirty = git_revision(tmp_path)
+    assert len(commit or "") == 40 and not dirty
+    (tmp_path / "deployments/base-mainnet.json").write_text("2")
+    (tmp_path / "sdk/disfruta/data/addressbook.json").write_text("2")
+    assert git_revision(tmp_path) == (commit, False)
+    (tmp_path / "contracts/A.sol").write_text("2")
+    assert git_revision(tmp_path) == (commit, True)

@@ -44,15 +44,22 @@ def implementation_address(proxy: str) -> ChecksumAddress:
     return to_checksum_address(HexBytes(raw)[-20:])
 
 
+# What a deployment writes, not what it deploys: changes there do not make the deployed code "dirty".
+_OUTPUTS = ("deployments/", "sdk/disfruta/data/addressbook.json", "sdk/disfruta/data/manifest.json", "abi/")
+
+
 def git_revision(repo: Path) -> tuple[str | None, bool]:
-    """``(HEAD commit, working tree has uncommitted changes to tracked files)``; ``(None, False)`` outside git."""
+    """``(HEAD commit, working tree has uncommitted changes to tracked files)``; ``(None, False)`` outside git.
+    Changes to the deployment records and the exported ABIs, address book and manifest (`_OUTPUTS`) don't count:
+    writing the second of several dry runs would otherwise call the first one's code dirty."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True)
         status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
                                 capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None, False
-    return commit.stdout.strip(), bool(status.stdout.strip())
+    changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    return commit.stdout.strip(), any(not path.startswith(_OUTPUTS) for path in changed)
 
 
 def storage_layout(record: Deployment, proxy_name: str) -> StorageLayout | None:
