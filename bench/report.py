@@ -168,7 +168,7 @@ def _gas_by_chain(l1: dict[str, Any], separately: dict[str, Any] | None) -> tupl
                      f" {separately['note']}")
     return ("Gas by chain: L2 execution gas and the L1 data fee of the signed transaction (ASSUMED prices)",
             ["operation", "L2 gas", "signed tx bytes", "FastLZ bytes", "OP-stack L1 fee (wei)", "OP-stack L1 fee (USD)",
-             "brotli-0 bytes", "Arbitrum L1 fee (wei)", "Arbitrum L1 fee (USD)"], rows, notes)
+             "brotli bytes", "Arbitrum L1 fee (wei)", "Arbitrum L1 fee (USD)"], rows, notes)
 
 
 def _index_tables(index: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]], list[str]]]:

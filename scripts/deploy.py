@@ -25,20 +25,24 @@ from ape.api.networks import NetworkAPI
 from ape.cli import ConnectedProviderCommand, ape_cli_context, network_option
 from disfruta.chains import CHAINS, Chain, chain_by_id, chain_named
 from disfruta.errors import ConfigurationError, DisfrutaError
-from disfruta.governance.deployment import GovernanceConfig, deploy_to_file
+from disfruta.governance.deployment import GovernanceConfig, deploy_to_file, is_development_node
 from disfruta.governance.timelock import MIN_DELAY
 
 
-def load_account(alias: str | None, network: NetworkAPI) -> AccountAPI:
-    """``TEST::n`` is ape's n-th test account; any other alias an ape account (``ape accounts import``)."""
+def load_account(alias: str | None, local: bool) -> AccountAPI:
+    """``TEST::n`` is ape's n-th test account; any other alias an ape account (``ape accounts import``).
+    ``local``: the node is a development node (`is_development_node`), whatever ape calls the network."""
     if alias is None:
-        if not network.is_local:
+        if not local:
             raise click.UsageError("give --deployer (an ape account alias) outside a local chain")
         return accounts.test_accounts[0]
     if alias.startswith("TEST::"):
-        if not network.is_local:
+        if not local:
             raise click.UsageError(f"{alias} is a test account (its key is public): deploy from your own account")
-        return accounts.test_accounts[int(alias.removeprefix("TEST::"))]
+        index = alias.removeprefix("TEST::")
+        if not index.isdigit() or int(index) >= len(accounts.test_accounts):
+            raise click.UsageError(f"{alias}: a test account is TEST::0 … TEST::{len(accounts.test_accounts) - 1}")
+        return accounts.test_accounts[int(index)]
     return accounts.load(alias)
 
 
@@ -48,7 +52,7 @@ def chain_of(name: str | None, chain_id: int, local: bool) -> Chain | None:
         chain = chain_named(name)
         if not local and chain.chain_id != chain_id:
             raise click.UsageError(f"--chain {chain.name} is chain {chain.chain_id}; the network is chain {chain_id}")
-        if local and chain_id not in (chain.chain_id, 31337, 1337):
+        if local and chain_id != chain.chain_id:
             raise click.UsageError(f"--chain {chain.name} on a local node needs one started with `anvil "
                                    f"{' '.join(chain.anvil_args)}` (this one is chain {chain_id})")
         return chain
@@ -93,15 +97,18 @@ def cli(cli_ctx: Any, network: NetworkAPI, deployer: str | None, safe: str | Non
     nothing."""
     from ape import chain as ape_chain
 
-    sender = load_account(deployer, network)
-    if network.is_local and not safe and not owners:
+    # Local is what the node is, not what ape calls the network: `ethereum:local:foundry` pointed at a real chain's
+    # RPC by $APE_FOUNDRY_HOST must not get the local shortcuts (test keys, dev-account owners, a short delay).
+    local = is_development_node(ape_chain.provider.web3)
+    sender = load_account(deployer, local)
+    if local and not safe and not owners:
         owners = tuple(a.address for a in accounts.test_accounts[1:4])
-    chain = chain_of(chain_name, int(ape_chain.provider.web3.eth.chain_id), network.is_local)
+    chain = chain_of(chain_name, int(ape_chain.provider.web3.eth.chain_id), local)
     config = GovernanceConfig(
         safe=safe, safe_owners=owners, safe_threshold=threshold, asset=asset or (chain.stablecoin if chain else None),
         min_delay=min_delay, open_executor=executor == "anyone", kyc_admin=kyc_admin, revoker=revoker,
         underwriter=underwriter, oracle_signers=oracle_signers, market_salt=market_salt,
-        chain=chain if network.is_local else None,
+        chain=chain if local else None,
     )
     try:
         deployed, path = deploy_to_file(project, sender, config, out_dir)

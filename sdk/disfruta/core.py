@@ -27,6 +27,15 @@ EVENT_SOURCES = ("LoanFactory", "Loan", "LendingPool", "UserRegistry", "Treasury
                  "IERC20Metadata")
 
 
+def _development_node(rpc: Rpc) -> bool:
+    """anvil or Hardhat (which a rehearsal of another chain runs on), by the client version it reports."""
+    try:
+        version = str(rpc.request("web3_clientVersion")).lower()
+    except Exception:  # noqa: BLE001 - a node that will not say is not a development node
+        return False
+    return version.startswith(("anvil", "hardhatnetwork"))
+
+
 class Core:
     """One node, one market. ``signer`` is a local key (signed here) or an unlocked node account (an address)."""
 
@@ -39,6 +48,13 @@ class Core:
         if self.chain_id != deployment.chain_id:
             raise ConfigurationError(f"the node is on chain {self.chain_id} but the deployment is for "
                                      f"{deployment.chain_id}")
+        if deployment.extra.get("dry_run") and not _development_node(rpc):
+            # A dry run's addresses are a plan, made with whatever deployer and Safe it was given (the shipped ones
+            # with public dev keys): on the real chain anyone may have put code there.
+            raise ConfigurationError(
+                f"this deployment record is a dry run (a rehearsal of chain {deployment.chain_id} on anvil), and "
+                "the node is not a development node: nothing of it is deployed here; use the record of a real "
+                "deployment")
         self.reader = Reader(rpc, multicall=multicall)
         if max_log_range is not None and max_log_range < 1:
             raise ConfigurationError(f"max_log_range must be at least 1 block, got {max_log_range}")

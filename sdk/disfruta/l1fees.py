@@ -39,8 +39,8 @@ Arbitrum Nitro
         units  = 16 * len(brotli(signedTx, level))    (params.TxDataNonZeroGasEIP2028 per compressed byte)
         fee    = units * pricePerUnit
 
-    where the level is ArbOS' ``BrotliCompressionLevel`` (nitro's ``InitialBrotliCompressionLevel`` is 0, the
-    fastest; a chain owner may raise it up to 11, and ``ArbOwnerPublic.getBrotliCompressionLevel()`` at
+    where the level is ArbOS' ``BrotliCompressionLevel`` (nitro's ``InitialBrotliCompressionLevel`` is 0; the
+    ArbOS 20 upgrade set 1, Arbitrum One's level since; a chain owner may raise it up to 11, and ``ArbOwnerPublic.getBrotliCompressionLevel()`` at
     0x…006b reads the live one) and nitro's compressor uses brotli's default window (``WINDOW_SIZE = 22``) in
     generic mode. ``pricePerUnit`` is ``ArbGasInfo.getL1BaseFeeEstimate()`` (0x…006c); note that
     ``getPricesInWei()[1]`` is *not* the price per unit but ``pricePerUnit*16``, the price per compressed byte
@@ -74,7 +74,10 @@ NON_ZERO_BYTE_GAS = 16  # params.TxDataNonZeroGasEIP2028
 ECOTONE_DIVISOR = 16 * 1_000_000
 # --- Arbitrum Nitro (arbos/l1pricing/l1pricing.go, arbcompress)
 ARBITRUM_UNITS_PER_BYTE = 16  # params.TxDataNonZeroGasEIP2028, per byte after brotli
-ARBITRUM_BROTLI_LEVEL = 0  # l1pricing.InitialBrotliCompressionLevel
+# ArbOS' BrotliCompressionLevel on Arbitrum One: nitro starts a chain at 0 (l1pricing.InitialBrotliCompressionLevel)
+# and the ArbOS 20 ("Atlas") upgrade sets 1 (arbos/arbosState/arbosstate.go, upgrade case 20), live on Arbitrum One
+# since March 2024. An Orbit chain may differ: ArbOwnerPublic.getBrotliCompressionLevel() reads it.
+ARBITRUM_BROTLI_LEVEL = 1
 ARBITRUM_MAX_BROTLI_LEVEL = 11  # arbcompress.LEVEL_WELL: ArbOS refuses a higher level
 ARBITRUM_BROTLI_WINDOW = 22  # arbcompress.WINDOW_SIZE (BROTLI_DEFAULT_WINDOW)
 ARBITRUM_ESTIMATION_PADDING_UNITS = 16 * 16  # estimationPaddingUnits
@@ -200,7 +203,7 @@ ASSUMED_OP_STACK = OpStackPrices(
 ASSUMED_ARBITRUM = ArbitrumPrices(
     price_per_unit_wei=10**9 // ARBITRUM_UNITS_PER_BYTE, eth_usd=ASSUMED_ETH_USD, brotli_level=ARBITRUM_BROTLI_LEVEL,
     label="ASSUMED (illustrative, not live): price per unit 62,500,000 wei (1 gwei per compressed byte), "
-          "brotli level 0, ETH = 3,000 USD")
+          "brotli level 1 (Arbitrum One since ArbOS 20), ETH = 3,000 USD")
 
 
 def wei_to_usd(wei: int, eth_usd: Decimal | float | str) -> Decimal:
@@ -425,7 +428,7 @@ FORMULAS = {
                    "eth_estimateGas pads: (units + 256) * 1.01",
         "source": "nitro arbos/l1pricing/l1pricing.go (getPosterUnitsWithoutCache, PosterDataCost), "
                   "precompiles/ArbGasInfo.go; https://docs.arbitrum.io/how-arbitrum-works/deep-dives/gas-and-fees",
-        "applies_to": "Arbitrum Nitro chains (Arbitrum One); level 0 is nitro's initial level",
+        "applies_to": "Arbitrum Nitro chains; level 1 is Arbitrum One's since ArbOS 20 (nitro's initial level is 0)",
     },
 }
 

@@ -337,6 +337,21 @@ def test_bundles__every_contract_of_a_rehearsal__recompiles_to_the_code_on_chain
     assert checked.exit_code == 0, checked.output
     results = json.loads(checked.output)
     assert len(results) == len(labels) and all(r["ok"] and r["match"] == "full" for r in results)
+    assert all("give this address by CREATE2" in r["message"] for r in results)
+    # wrong constructor arguments (another asset in the Loan's immutables): the code still matches with the
+    # immutables masked, as explorers mask them, but CREATE2 says the arguments are not the deployed ones
+    from disfruta.governance.verification import read_bundles, refresh_forms, write_bundles
+
+    bundles = {b["label"]: b for b in read_bundles(out)}
+    loan = bundles["LoanImplementation"]
+    asset = record.address("asset")[2:].lower()
+    assert asset in loan["constructor_arguments"]
+    loan["constructor_arguments"] = loan["constructor_arguments"].replace(asset, "11" * 20)
+    tampered = tmp_path / "tampered"
+    write_bundles([refresh_forms(loan)], tampered)
+    wrong = CliRunner().invoke(main, ["--network", url, "bundles", "check", str(tampered)])
+    assert wrong.exit_code == 1 and "full match" not in wrong.output
+    assert "NOT VERIFIED" in wrong.output and "the constructor arguments are wrong" in wrong.output
     # Base's bundles against the Arbitrum rehearsal (same addresses): refused in one line, by chain id
     _arb, arb_url = rehearsals["arbitrum"]
     other = CliRunner().invoke(main, ["--network", arb_url, "bundles", "check", str(out)])
@@ -359,3 +374,97 @@ def test_table_of_chains__chain_ids_agree_with_the_ape_network_plugins():
     assert chain_named("base").anvil_args == ("--chain-id", "8453", "--optimism")
     with pytest.raises(ConfigurationError, match="unknown chain 'zksync': known are ethereum, arbitrum"):
         chain_named("zksync")
+
+
+# ----------------------------------------------------------------------------------------------- races and records
+
+
+def test_create__someone_else_sent_the_same_creation_first__carries_on(project, accounts, chain):
+    """The factory is public: a stranger's copy of our creation landing first makes ours revert; the code at the
+    address is the same contract (the address commits to it), so the deployment carries on."""
+    from disfruta.governance.create2 import Create2Deployer
+
+    stranger = accounts[9]
+
+    class Raced:
+        """Our sender, beaten to it: the stranger's identical creation lands first, then ours fails."""
+
+        address = accounts[0].address
+
+        def transfer(self, to, value, data):
+            stranger.transfer(to, value, data=data)
+            raise RuntimeError("Transaction failed.")
+
+    deployer = Create2Deployer(Raced(), market_salt="raced")
+    address = deployer.create("InterestCalculator", project.InterestCalculator)
+    assert chain.provider.get_code(address)
+    assert deployer.created["InterestCalculator"].created_now is False
+    # a creation that fails with nothing at the address is an error naming it
+    broken = Create2Deployer(type("Broken", (), {"address": accounts[0].address,
+                                                 "transfer": lambda self, *a, **k: (_ for _ in ()).throw(
+                                                     RuntimeError("out of gas"))})(), market_salt="broken")
+    with pytest.raises(DeploymentError, match="creating InterestCalculator at 0x.* left no code there \\(out of "
+                                              "gas\\)"):
+        broken.create("InterestCalculator", project.InterestCalculator)
+
+
+def test_deploy__over_contracts_a_stranger_created_first__as_planned(project, config, dev):
+    """A stranger creates the bootstrap, a proxy and an implementation of the market first: the deployment uses
+    them and every address is the plan's."""
+    import ape
+    from disfruta.governance.deployment import deploy_governed_market
+    from disfruta.governance.nodes import connected
+
+    chain = chain_named("optimism")
+    cfg = dataclasses.replace(config, market_salt="early-bird", asset=chain.stablecoin, chain=chain)
+    planned = predict_addresses(project, dev[0], cfg)
+    with rehearsal_node(chain) as url, connected(url):
+        w3 = Web3(Web3.HTTPProvider(url))
+        from disfruta.governance.create2 import ensure_deterministic_deployer
+
+        ensure_deterministic_deployer(w3, local=True)
+        bootstrap = init_code(project.ProxyBootstrap.contract_type, dev[0])
+        for name, code in (("ProxyBootstrap", bootstrap),
+                           ("LoanFactory", init_code(project.DisfrutaProxy.contract_type, planned["ProxyBootstrap"],
+                                                     b"")),
+                           ("UserRegistry.implementation", init_code(project.UserRegistry.contract_type))):
+            w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(
+                {"from": dev[9], "to": DETERMINISTIC_DEPLOYER, "data": contract_salt("early-bird", name) + code}))
+            assert w3.eth.get_code(planned[name])
+        deployed = deploy_governed_market(project, ape.accounts.test_accounts[0], cfg, local=True)
+    assert recorded_addresses(deployed.record) == planned
+
+
+def test_record_slot__a_real_record_is_never_overwritten_a_dry_run_is(tmp_path):
+    from disfruta.governance.deployment import check_record_slot
+
+    path = tmp_path / "base-mainnet.json"
+    check_record_slot(path, 8453, dry_run=True)  # nothing there
+    record = Deployment(chain_id=8453, contracts={"UserRegistry": "0x" + "11" * 20}, extra={"dry_run": True})
+    record.save(path)
+    check_record_slot(path, 8453, dry_run=False)  # the real deployment replaces its dry run
+    record.extra["dry_run"] = False
+    record.save(path)
+    with pytest.raises(DeploymentError, match="records a real deployment on chain 8453: move it away first \\(a "
+                                              "rehearsal never replaces one\\)"):
+        check_record_slot(path, 8453, dry_run=True)
+    with pytest.raises(DeploymentError, match="records chain 8453, not 10"):
+        check_record_slot(path, 10, dry_run=False)
+
+
+def test_core__a_dry_run_record_on_a_node_that_is_not_a_development_node__refused():
+    """The shipped dry runs were made with public dev keys: on a real chain anyone may have put code at their
+    addresses, so the SDK never uses one there, even when given the file."""
+    from disfruta.core import Core
+
+    class Node:
+        def __init__(self, version):
+            self.version = version
+
+        def request(self, method, params=None):
+            return {"eth_chainId": hex(8453), "web3_clientVersion": self.version}[method]
+
+    record = deployment_for_chain(8453, allow_dry_run=True)
+    with pytest.raises(ConfigurationError, match="is a dry run .* the node is not a development node"):
+        Core(Node("Geth/v1.14.0-stable/linux-amd64/go1.22"), record)
+    assert Core(Node("anvil/v1.7.1"), record).chain_id == 8453  # a rehearsal node may use it

@@ -75,6 +75,13 @@ def deploy(ctx: Context, out: str | None, owners: str | None, threshold: int, op
 
     chains = (list(CHAINS) if "all" in chain_names else [chain_named(n) for n in chain_names])
     signers = tuple(oracle_signers) or ((operator,) if operator is not None else ())
+    if dry_run and plan:
+        raise click.UsageError("--plan computes addresses, --dry-run deploys on rehearsal anvils: give one")
+    if check_files and not plan:
+        raise click.UsageError("--check holds a deployment file against the plan: it goes with --plan")
+    if deployer_address is not None and not (dry_run or plan):
+        raise click.UsageError("--deployer goes with --plan or --dry-run (a deployment here sends from dev account "
+                               "0; elsewhere use `ape run deploy --deployer ALIAS`)")
     if dry_run or plan:
         if not chains:
             raise click.UsageError("--dry-run and --plan need --chain NAME (repeatable) or --chain all")
@@ -82,8 +89,6 @@ def deploy(ctx: Context, out: str | None, owners: str | None, threshold: int, op
             raise click.UsageError("--dry-run and --plan take the Safe's owners only: operators default to the Safe")
         from disfruta.governance.multichain import deploy_dry_runs, plan_markets
 
-        if check_files and not plan:
-            raise click.UsageError("--check goes with --plan")
         run = plan_markets if plan else deploy_dry_runs
         result = run(chains, owners.split(",") if owners else None, threshold, market_salt, deployer_address,
                      out_dir)

@@ -270,12 +270,22 @@ class Create2Deployer:
         address = create2_address(salt, code)
         now = not chain.provider.get_code(address)
         if now:
-            receipt = self.sender.transfer(DETERMINISTIC_DEPLOYER, 0, data=salt + code)
-            if receipt.failed or not chain.provider.get_code(address):
+            problem: Exception | None = None
+            try:
+                receipt = self.sender.transfer(DETERMINISTIC_DEPLOYER, 0, data=salt + code)
+                if receipt.failed:
+                    problem = DeploymentError("the transaction reverted")
+            except Exception as exc:  # noqa: BLE001 - ape raises on a revert and on a refused gas estimate
+                problem = exc
+            if not chain.provider.get_code(address):
                 raise DeploymentError(f"creating {name} at {address} through the deterministic-deployment proxy "
-                                      "left no code there")
-        self.created[name] = Created(address=address, salt=salt, init_code_hash=keccak(code),
-                                     constructor_args=constructor_args(contract_type, *args), created_now=now)
+                                      f"left no code there ({problem})") from problem
+            # Code there despite a failure: someone sent the same creation first (the address commits to the
+            # creation code, so it is the same contract); nothing is lost.
+            now = problem is None
+        if name not in self.created:
+            self.created[name] = Created(address=address, salt=salt, init_code_hash=keccak(code),
+                                         constructor_args=constructor_args(contract_type, *args), created_now=now)
         return address
 
 

@@ -81,6 +81,24 @@ class GovernanceConfig:
     chain: Chain | None = None
 
     def validate(self, local: bool) -> None:
+        """Refuses, before anything is sent, what would fail half-way: a malformed address, a missing Safe or token
+        off a local chain, a short delay."""
+        fields: dict[str, Any] = {"safe": self.safe, "asset": self.asset, "kyc_admin": self.kyc_admin,
+                                  "revoker": self.revoker, "underwriter": self.underwriter}
+        fields.update({f"safe owner {i + 1}": o for i, o in enumerate(self.safe_owners)})
+        fields.update({f"oracle signer {i + 1}": o for i, o in enumerate(self.oracle_signers)})
+        for what, value in fields.items():
+            if value is None:
+                continue
+            try:
+                checked = to_checksum_address(str(value))
+            except ValueError:
+                raise DeploymentError(f"the {what} {value!r} is not an address") from None
+            if int(checked, 16) == 0:
+                raise DeploymentError(f"the {what} is the zero address")
+        if not 1 <= self.safe_threshold <= max(len(self.safe_owners), 1) and not self.safe:
+            raise DeploymentError(f"the Safe's threshold must be 1 … {len(self.safe_owners)}, got "
+                                  f"{self.safe_threshold}")
         if not local and (not (self.safe or self.safe_owners) or not self.asset):
             raise DeploymentError("outside a local chain give the Safe (its address, or its owners to create it) and "
                                   "the market's token address")
@@ -149,11 +167,13 @@ def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config
     safe_address_ = to_checksum_address(safe.address)
     operators = {"kyc_admin": config.kyc_admin or safe_address_, "revoker": config.revoker or safe_address_,
                  "underwriter": config.underwriter or safe_address_}
-    market = deploy_market(project, deployer, asset, params=config.market, oracle_signers=config.oracle_signers,
-                           guardian=safe_address_, create2=create2, **operators)
     executor = OPEN_ROLE if config.open_executor else safe_address_
+    # Created first, with everything else (`precreate`): after the first proxy is initialised nothing is left that
+    # someone else could race us to.
     timelock = create2.deploy("Timelock", project.DisfrutaTimelock, config.min_delay, [safe_address_], [executor],
                               OPEN_ROLE)
+    market = deploy_market(project, deployer, asset, params=config.market, oracle_signers=config.oracle_signers,
+                           guardian=safe_address_, create2=create2, **operators)
     hand_over(_proxies(market), timelock, deployer)
 
     expected = Assignment.governed(timelock=timelock.address, safe=safe_address_, executor=executor,
@@ -265,14 +285,30 @@ def deploy_to_file(project: ProjectManager, deployer: AccountAPI, config: Govern
     from ape import chain
 
     network = chain.provider.network
-    rehearsal = network.is_local and config.chain is not None
+    local = is_development_node(chain.provider.web3)
+    rehearsal = local and config.chain is not None
     name = config.chain.ape_network if rehearsal and config.chain else network.name
     path = deployments_dir / (config.chain.deployment_file if rehearsal and config.chain
                               else network_file_name(network.ecosystem.name, network.name))
-    if path.exists() and not network.is_local:
-        raise DeploymentError(f"{path} exists: a deployment on {network.name} is already recorded; move it away first")
-    deployed = deploy_governed_market(project, deployer, config, local=network.is_local, network=name)
+    check_record_slot(path, int(chain.provider.web3.eth.chain_id), dry_run=local)
+    deployed = deploy_governed_market(project, deployer, config, local=local, network=name)
     return deployed, deployed.record.save(path)
+
+
+def check_record_slot(path: Path, chain_id: int, *, dry_run: bool) -> None:
+    """May a deployment on ``chain_id`` (a rehearsal on a development node when ``dry_run``) write ``path``? Only
+    over nothing, a dry run of the same chain, or (rehearsing) a local record; never over a real deployment's record
+    or another chain's."""
+    if not path.exists():
+        return
+    existing = Deployment.from_file(path, required=())
+    if existing.chain_id != chain_id and existing.chain_id not in LOCAL_CHAIN_IDS:
+        raise DeploymentError(f"{path} records chain {existing.chain_id}, not {chain_id}: write elsewhere "
+                              "(--out-dir)")
+    real = not existing.extra.get("dry_run") and existing.chain_id not in LOCAL_CHAIN_IDS
+    if real:
+        raise DeploymentError(f"{path} records a real deployment on chain {existing.chain_id}: move it away first"
+                              + (" (a rehearsal never replaces one)" if dry_run else ""))
 
 
 def deploy_from_cli(network: str, out: Path, owners: list[str] | None, threshold: int,

@@ -145,6 +145,26 @@ def deploy_proxy(project: Any, deployer: Any, contract_type: Any, *init_args: An
     return contract_type.at(proxy), impl
 
 
+def precreate(project: Any, deployer: Any, asset: Any, params: MarketParams, create2: Create2Deployer) -> None:
+    """Creates the market's contracts through CREATE2 before any proxy is initialised: the bootstrap, the six
+    proxies (on the bootstrap), the implementations, the Loan implementation and the calculator. The note market's
+    and autopay's implementations read the factory's registry and token in their constructors, so they are created
+    once the factory is initialised (`deploy_proxy`).
+
+    Anyone may send any of these creations first (the factory is public): ours then reverts, the code is there all
+    the same (the address commits to the creation code), and the deployment goes on (`Create2Deployer.create`)."""
+    bootstrap = create2.create("ProxyBootstrap", project.ProxyBootstrap, deployer.address)
+    proxies = {name: create2.create(name, project.DisfrutaProxy, bootstrap, b"") for name in
+               ("UserRegistry", "LoanFactory", "Treasury", "LendingPool", "NoteMarket", "Autopay")}
+    for name in ("UserRegistry", "LoanFactory", "Treasury", "LendingPool"):
+        create2.create(f"{name}.implementation", project.get_contract(name))
+    unit = 10 ** asset.decimals()
+    create2.create("LoanImplementation", project.Loan, params.loan.as_tuple(
+        proxies["LoanFactory"], proxies["UserRegistry"], proxies["Treasury"], asset.address, proxies["LendingPool"],
+        proxies["Autopay"], unit))
+    create2.create("InterestCalculator", project.InterestCalculator)
+
+
 IMPLEMENTATION_SLOT = 0x360894A13BA1A3210667C828492DB98DCA3E2076CC3735A920A3CA505D382BBC  # ERC-1967
 
 
@@ -182,6 +202,8 @@ def deploy_market(
     def plain(name: str, contract_type: Any, *args: Any) -> Any:
         return create2.deploy(name, contract_type, *args) if create2 else deployer.deploy(contract_type, *args)
 
+    if create2 is not None:
+        precreate(project, deployer, asset, params, create2)
     registry, registry_impl = proxied(project.UserRegistry, deployer, params.kyc_validity)
     factory, factory_impl = proxied(project.LoanFactory, deployer, registry, asset, params.limits(unit))
     treasury, treasury_impl = proxied(project.Treasury, deployer, asset, factory, params.reserve_share_bps,

@@ -105,9 +105,12 @@ def dry_run(project: ProjectManager, chain: Chain, config: GovernanceConfig, out
 
     import ape
 
-    from disfruta.governance.deployment import deploy_governed_market
+    from disfruta.governance.deployment import check_record_slot, deploy_governed_market
 
     config = dataclasses.replace(config, asset=config.asset or chain.stablecoin, chain=chain)
+    config.validate(local=True)
+    if out_dir is not None:
+        check_record_slot(out_dir / chain.deployment_file, chain.chain_id, dry_run=True)
     with rehearsal_node(chain) as url, connected(url) as provider:
         if int(provider.chain_id) != chain.chain_id:
             raise DeploymentError(f"the rehearsal node reports chain {provider.chain_id}, not {chain.chain_id}")
@@ -130,10 +133,12 @@ def _config(owners: list[str] | None, threshold: int, market_salt: str) -> Gover
 
     from disfruta.governance.deployment import GovernanceConfig
 
-    safe_owners = tuple(owners) if owners else tuple(a.address for a in ape.accounts.test_accounts[1:4])
-    if not 1 <= threshold <= len(safe_owners):
-        raise DeploymentError(f"threshold must be 1 … {len(safe_owners)}, got {threshold}")
-    return GovernanceConfig(safe_owners=safe_owners, safe_threshold=threshold, market_salt=market_salt)
+    safe_owners = tuple(o.strip() for o in owners) if owners else tuple(
+        str(a.address) for a in ape.accounts.test_accounts[1:4])
+    config = GovernanceConfig(safe_owners=safe_owners, safe_threshold=threshold, market_salt=market_salt)
+    config.validate(local=True)
+    contract_salt(market_salt, "check")  # a bad salt is refused here, before any node starts
+    return config
 
 
 def _deployer(address: str | None) -> str:

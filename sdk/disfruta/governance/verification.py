@@ -482,6 +482,7 @@ class CheckResult:
     proxy_ok: bool | None  # None: not a proxy bundle
     implementation_onchain: str | None
     problems: tuple[str, ...]
+    create2_ok: bool | None = None  # None: the bundle names no CREATE2 salt, or only a partial match
 
     @property
     def ok(self) -> bool:
@@ -496,6 +497,8 @@ class CheckResult:
             extras = []
             if self.creation_ok:
                 extras.append("creation code and constructor arguments match the creation transaction")
+            if self.create2_ok:
+                extras.append("creation code and constructor arguments give this address by CREATE2")
             if self.proxy_ok:
                 extras.append(f"the ERC-1967 slot points at {self.implementation_onchain}")
             return head + "; ".join([words, *extras])
@@ -546,6 +549,18 @@ def check_bundle(bundle: Mapping[str, Any], web3: Any, *, solc: str | os.PathLik
         if problem:
             problems.append(problem)
 
+    create2_ok = None
+    if (created := bundle.get("create2")) and found.match == "full":
+        from disfruta.governance.create2 import create2_address
+
+        init = compiled.creation + bytes.fromhex(bundle["constructor_arguments"])
+        expected = create2_address(bytes.fromhex(str(created["salt"]).removeprefix("0x")), init,
+                                   str(created["factory"]))
+        create2_ok = expected.lower() == str(bundle["address"]).lower()
+        if not create2_ok:
+            problems.append(f"the creation code with these constructor arguments and salt gives {expected} by "
+                            "CREATE2, not this address: the constructor arguments are wrong")
+
     proxy_ok = implementation = None
     if proxy := bundle.get("proxy"):
         word = bytes(web3.eth.get_storage_at(bundle["address"], int(IMPLEMENTATION_SLOT, 16)))
@@ -558,7 +573,8 @@ def check_bundle(bundle: Mapping[str, Any], web3: Any, *, solc: str | os.PathLik
                             f"{proxy['implementation']}")
     return CheckResult(label=bundle["label"], contract=bundle["contract"], address=bundle["address"],
                        match=found.match, first_difference=found.first_difference, creation_ok=creation_ok,
-                       proxy_ok=proxy_ok, implementation_onchain=implementation, problems=tuple(problems))
+                       proxy_ok=proxy_ok, implementation_onchain=implementation, problems=tuple(problems),
+                       create2_ok=create2_ok)
 
 
 def _check_creation(web3: Any, tx_hash: str, bundle: Mapping[str, Any], compiled: Compiled) -> tuple[bool, str | None]:
@@ -657,14 +673,18 @@ def bundles_for_record(project: Any, record: Any, *, check_artifact: bool = True
             continue
         contract = "DisfrutaProxy" if entry.implementation else (
             "MockERC20" if name == "asset" else entry.contract)
-        bundles.append(build_bundle(project, contract, entry.address, str(created["constructor_args"]),
-                                    chain_id=record.chain_id, proxy_implementation=entry.implementation,
-                                    label=name, check_artifact=check_artifact))
+        bundle = build_bundle(project, contract, entry.address, str(created["constructor_args"]),
+                              chain_id=record.chain_id, proxy_implementation=entry.implementation, label=name,
+                              check_artifact=check_artifact)
+        bundle["create2"] = {"factory": created["factory"], "salt": created["salt"]}
+        bundles.append(bundle)
         impl_created = entry.extra.get("implementation_create2")
         if entry.implementation and impl_created is not None:
-            bundles.append(build_bundle(project, entry.contract, entry.implementation,
-                                        str(impl_created["constructor_args"]), chain_id=record.chain_id,
-                                        label=f"{name}.implementation", check_artifact=check_artifact))
+            bundle = build_bundle(project, entry.contract, entry.implementation,
+                                  str(impl_created["constructor_args"]), chain_id=record.chain_id,
+                                  label=f"{name}.implementation", check_artifact=check_artifact)
+            bundle["create2"] = {"factory": impl_created["factory"], "salt": impl_created["salt"]}
+            bundles.append(bundle)
     if not bundles:
         raise VerificationError(f"the {record.network or 'deployment'} record keeps no CREATE2 constructor "
                                 "arguments (deployed before deterministic deployment?): no bundle can be built")
