@@ -109,6 +109,24 @@ def test_rehearsals__same_addresses_on_both_chains_but_asset_and_loan_implementa
         assert same[name] == recorded_addresses(records["base"])[name], name
 
 
+def test_rehearsals__same_configuration_on_both_chains__and_a_difference_is_named(rehearsals):
+    """Operators, oracle signers, the timelock, the Safe and the market's parameters commit to no address: two
+    chains' markets with the same addresses could still differ there, so the records are compared on them too."""
+    import copy
+
+    from disfruta.governance.multichain import configuration_differences
+
+    records = {name: rec for name, (rec, _url) in rehearsals.items()}
+    assert configuration_differences(records) == {}
+    assert records["base"].extra["market"]["rates"]["A1"] == [600, 100]
+    other = copy.deepcopy(records["arbitrum"])
+    other.governance["operators"]["underwriter"] = "0x" + "77" * 20
+    other.extra["market"]["seller_fee_bps"] = 200
+    differing = configuration_differences({"base": records["base"], "arbitrum": other})
+    assert set(differing) == {"operators", "market"}
+    assert differing["operators"]["arbitrum"]["underwriter"] == "0x" + "77" * 20
+
+
 def test_rehearsals__every_address_as_planned_offline(project, rehearsals, config, dev):
     for name, (record, _url) in rehearsals.items():
         chain = chain_named(name)

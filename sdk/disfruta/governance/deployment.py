@@ -188,6 +188,16 @@ def deploy_governed_market(project: ProjectManager, deployer: AccountAPI, config
     return GovernedDeployment(market=market, timelock=timelock, safe=safe, record=record)
 
 
+def market_settings(params: MarketParams) -> dict[str, Any]:
+    """The market's parameters as the record keeps them (limits, policy, rates by sub-grade, the loan rules), so two
+    chains' records can be compared on what no address commits to."""
+    import dataclasses
+
+    data = dataclasses.asdict(params)
+    data["rates"] = {grade.name: list(rate) for grade, rate in sorted(params.rates.items())}
+    return data
+
+
 def safe_salt_nonce(market_salt: str) -> int:
     """The Safe proxy factory's salt nonce for a market's Safe (so owners, threshold and market salt fix its
     address)."""
@@ -254,6 +264,7 @@ def _record(project: ProjectManager, market: Market, timelock: ContractInstance,
             "operators": operators, "oracle_signers": list(config.oracle_signers),
         },
         extra={
+            "market": market_settings(config.market),
             "dry_run": dry_run,
             "create2": {"factory": DETERMINISTIC_DEPLOYER, "market_salt": config.market_salt,
                         "salt": "keccak256('disfruta/<market_salt>/<name>')"},

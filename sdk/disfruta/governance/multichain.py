@@ -128,6 +128,28 @@ def dry_run(project: ProjectManager, chain: Chain, config: GovernanceConfig, out
     return record
 
 
+def configuration_differences(records: dict[str, Deployment]) -> dict[str, dict[str, Any]]:
+    """What no address commits to, compared across ``records`` (chain name → record): the operators, oracle
+    signers, timelock delay and executors, the Safe's owners and threshold, the market salt and the market's
+    parameters (limits, policy, rates, loan rules). Each key that differs, with each chain's value."""
+    def settings(record: Deployment) -> dict[str, Any]:
+        safe = record.contracts.get("Safe")
+        gov = record.governance
+        return {
+            "operators": gov.get("operators"), "oracle_signers": sorted(gov.get("oracle_signers") or []),
+            "timelock_min_delay": gov.get("timelock_min_delay"), "executors": gov.get("executors"),
+            "safe_owners": sorted((safe.extra.get("owners") or []) if safe else []),
+            "safe_threshold": safe.extra.get("threshold") if safe else None,
+            "market_salt": (record.extra.get("create2") or {}).get("market_salt"),
+            "market": record.extra.get("market"),
+        }
+
+    by_chain = {chain: settings(r) for chain, r in records.items()}
+    keys = set().union(*(s.keys() for s in by_chain.values()))
+    return {key: {chain: s.get(key) for chain, s in by_chain.items()} for key in sorted(keys)
+            if len({repr(s.get(key)) for s in by_chain.values()}) > 1}
+
+
 def _config(owners: list[str] | None, threshold: int, market_salt: str) -> GovernanceConfig:
     import ape
 
@@ -222,6 +244,9 @@ def deploy_dry_runs(chains: list[Chain], owners: list[str] | None, threshold: in
     if unexpected:
         raise DeploymentError(f"addresses differ across chains beyond the asset and the Loan implementation: "
                               f"{', '.join(unexpected)}")
+    settings = configuration_differences(records)
+    if settings:
+        raise DeploymentError(f"the chains' markets are configured differently: {', '.join(settings)}")
     rows = {name: {c: recorded_addresses(r)[name] for c, r in records.items()}
             for name in recorded_addresses(records[chains[0].name])}
     files = [str(out_dir / c.deployment_file) for c in chains]
