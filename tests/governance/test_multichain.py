@@ -486,3 +486,15 @@ def test_core__a_dry_run_record_on_a_node_that_is_not_a_development_node__refuse
     with pytest.raises(ConfigurationError, match="is a dry run .* the node is not a development node"):
         Core(Node("Geth/v1.14.0-stable/linux-amd64/go1.22"), record)
     assert Core(Node("anvil/v1.7.1"), record).chain_id == 8453  # a rehearsal node may use it
+
+
+def test_connected__a_rehearsal_node_and_back__each_connection_sees_its_own_chain_id(chain):
+    """ape caches one chain id per network and provider name, which a rehearsal shares with ape's test chain: a CI
+    run saw every later test of that worker read the rehearsal's chain id (10) on the test chain (31337)."""
+    import ape
+    from disfruta.governance.nodes import connected
+
+    outer = chain.chain_id
+    with rehearsal_node(chain_named("polygon")) as url, connected(url):
+        assert ape.chain.chain_id == 137
+    assert ape.chain.chain_id == outer == chain.provider.web3.eth.chain_id

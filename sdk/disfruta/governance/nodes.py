@@ -79,11 +79,16 @@ def connected(url: str) -> Iterator[Any]:
         with ape.networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": url}) as provider:
             if provider.uri.rstrip("/") != url.rstrip("/"):
                 raise DeploymentError(f"ape connected to {provider.uri}, not to {url}")
-            # ape caches a chain id per network and provider name, which every rehearsal node shares: forget the
-            # last node's, so records, Safe signatures and receipts use this node's.
+            # ape caches a chain id per network and provider name, which every rehearsal node shares with the
+            # connection this one interrupts (ape's test chain, say): forget it now, so records, Safe signatures
+            # and receipts use this node's id, and again on leaving, so the outer connection reads its own again.
             cache = ape.chain._chain_id_cache
-            cache.pop(cache.key_for(provider), None)
-            yield provider
+            key = cache.key_for(provider)
+            cache.pop(key, None)
+            try:
+                yield provider
+            finally:
+                cache.pop(key, None)
     finally:
         if saved is not None:
             os.environ["APE_FOUNDRY_HOST"] = saved
