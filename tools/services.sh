@@ -50,3 +50,16 @@ setup_redis() {
   export DISFRUTA_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
   echo "Redis ready for the rate-limit tests at 127.0.0.1:$REDIS_PORT"
 }
+
+# Chromium for the reference dApp's browser tests: Debian's package (Playwright drives it by its path; Playwright's
+# own browser downloads are never used). Exports DISFRUTA_CHROMIUM, which the tests read.
+setup_chromium() {
+  if ! command -v chromium >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  export DISFRUTA_CHROMIUM
+  DISFRUTA_CHROMIUM=$(command -v chromium)
+  echo "Chromium ready for the dApp's browser tests: $("$DISFRUTA_CHROMIUM" --version 2>/dev/null | head -n 1)"
+}

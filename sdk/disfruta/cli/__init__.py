@@ -22,12 +22,13 @@ def _register_services() -> None:
     """The oracle, credit and index groups. Their modules import only click (the packages of the [oracle] and [credit]
     extras load inside each command), so they register in a core-only install and say which extra they need."""
     from disfruta.credit.cli import credit_group
-    from disfruta.index.cli import index_group
+    from disfruta.index.cli import app_group, index_group
     from disfruta.oracle.cli import oracle_group
 
     main.add_command(oracle_group, "oracle")
     main.add_command(credit_group, "credit")
     main.add_command(index_group, "index")
+    main.add_command(app_group, "app")
 
 
 _register_services()

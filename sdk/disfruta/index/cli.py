@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -209,3 +210,44 @@ def statement(ctx: click.Context, database: str, address: str, start: str, end: 
     last = _when(end, "--end") if end is not None else 2**40 - 1
     stmt = LocalIndex.open(database).statement(address, start=first, end=last, borrower=borrower)
     click.echo(stmt.to_csv() if as_csv else json.dumps(stmt.to_json(), indent=2), nl=not as_csv)
+
+
+@click.group(name="app", cls=_Group)
+def app_group() -> None:
+    """The reference dApp (app/): served next to the index API."""
+
+
+@app_group.command(name="serve")
+@DB
+@click.option("--oracle-url", required=True, help="The oracle service the app signs users in with (its "
+              "DISFRUTA_ORACLE_CORS_ORIGINS must name this site's origin).")
+@click.option("--browser-rpc-url", default=None, help="The read-only RPC URL the pages read through (default: "
+              "--network).")
+@click.option("--dist", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The built app (default: the repository's app/dist, built by `make app`).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8200, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--follow/--no-follow", default=True, show_default=True,
+              help="Index the chain in this process while serving (off: another `disfruta index run` does).")
+@click.pass_context
+def app_serve(ctx: click.Context, database: str, oracle_url: str, browser_rpc_url: str | None, dist: Path | None,
+              host: str, port: int, follow: bool) -> None:
+    """Serve the built app at / with its config, the deployment file and the index API at /index/v1."""
+    import time
+
+    from disfruta.errors import DisfrutaError
+    from disfruta.index.webapp import Site
+
+    obj = _obj(ctx)
+    try:
+        with Site(database=database, deployment_file=Path(obj.deployment), rpc_url=obj.network,
+                  oracle_url=oracle_url, browser_rpc_url=browser_rpc_url, dist=dist, host=host, port=port,
+                  follow=follow) as site:
+            click.echo(f"the app: {site.url}/  (index API {site.url}/index/docs; Ctrl-C stops)")
+            while not site.errors:
+                time.sleep(0.5)
+            raise click.ClickException(f"the site stopped: {site.errors[0]}")
+    except DisfrutaError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
@@ -42,6 +43,9 @@ def create_app(settings: OracleSettings | None = None, *, context: OracleContext
                        auth_per_minute=s.auth_rate_limit_per_minute, trust_forwarded_for=s.trust_forwarded_for,
                        on_limited=metrics.rate_limited, on_store_error=metrics.rate_limit_store_failed)
     metrics.install(app)  # after the rate limiter: the timing wraps it and sees its 429s
+    if s.cors_origin_list:  # outermost: preflights are answered before the rate limiter, refusals carry the headers
+        app.add_middleware(CORSMiddleware, allow_origins=s.cors_origin_list, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=600)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -47,6 +48,9 @@ class OracleSettings(BaseSettings):
     siwe_domain: str = "localhost:8000"
     siwe_uri: str = "http://localhost:8000"
     siwe_nonce_ttl_seconds: int = Field(600, ge=30)
+    # Browser apps on other origins (a dApp served next to the index) may call the API: comma-separated origins,
+    # e.g. "https://app.example,http://127.0.0.1:8200"; empty: none. Credentials are bearer tokens, never cookies.
+    cors_origins: str = Field("", description="Comma-separated origins whose pages may call the API")
     access_ttl_seconds: int = Field(900, ge=60)
     refresh_ttl_seconds: int = Field(14 * 86_400, ge=300)
 
@@ -66,6 +70,18 @@ class OracleSettings(BaseSettings):
                                  "redis://host:port/db (shared by several workers and hosts)")
     rate_limit_namespace: str = Field("disfruta-oracle", min_length=1, max_length=64, pattern=r"^[\w.-]+$",
                                       description="Prefix of the counters' keys (services sharing one Redis)")
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in filter(None, (o.strip() for o in value.split(","))):
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"cors_origins: {origin!r} is not an origin (scheme://host[:port], no path)")
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @field_validator("jwt_secret")
     @classmethod
