@@ -9,7 +9,7 @@ export PATH := $(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
 export SOLCX_BINARY_PATH := $(ROOT)/.solcx
 export HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 
-.PHONY: setup demo test compile bench verify mutation clean
+.PHONY: setup demo test compile bench verify mutation clean app
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC_ADAPTER)
 
@@ -32,13 +32,27 @@ $(SOLC_ADAPTER): tools/solc-adapter.js node_modules/.installed
 compile: setup
 	ape compile
 
-# The layering contracts first (pyproject.toml [tool.importlinter]: the core never imports an extra; no import cycle)
-test: setup
-	lint-imports
-	pytest -n 2 tests
+# The reference dApp (app/): its npm packages (app/package-lock.json), then the build into app/dist (its ABIs are
+# generated from abi/ on every build). Rebuilt when a source, the lock file or an ABI changes.
+APP_SOURCES := $(shell find app/src app/public app/scripts -type f -not -path 'app/src/generated/*' 2>/dev/null) \
+	$(wildcard app/index.html app/vite.config.ts app/tsconfig*.json) $(wildcard abi/*.json)
+app/node_modules/.installed: app/package.json app/package-lock.json
+	cd app && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
-demo: setup
-	disfruta demo
+app/dist/index.html: app/node_modules/.installed $(APP_SOURCES)
+	cd app && npm run build
+
+app: app/dist/index.html
+
+# The layering contracts first (pyproject.toml [tool.importlinter]: the core never imports an extra; no import cycle)
+test: setup app
+	lint-imports
+	cd app && npm test
+	source tools/services.sh && setup_chromium && pytest -n 2 tests
+
+demo: setup app
+	disfruta demo --serve
 
 # Gas against the DESIGN.md targets, scale to 1,000 lenders, throughput, oracle load, memory -> bench/results.json
 bench: setup
@@ -53,4 +67,4 @@ mutation: setup
 	python tools/mutation_check.py
 
 clean:
-	rm -rf .venv node_modules .solcx .build contracts/.cache
+	rm -rf .venv node_modules .solcx .build contracts/.cache app/node_modules app/dist

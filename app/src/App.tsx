@@ -1,0 +1,40 @@
+import { lazy, Suspense } from "react";
+import { HashRouter, Route, Routes } from "react-router";
+import Layout from "./components/Layout";
+import { PageTitle, Spinner } from "./components/ui";
+import { AppProvider } from "./lib/context";
+import { WalletProvider } from "./lib/wallet";
+import Marketplace from "./pages/Marketplace";
+
+// The marketplace is in the main chunk; the other pages load on first visit.
+const LoanPage = lazy(() => import("./pages/LoanPage"));
+const SignIn = lazy(() => import("./pages/SignIn"));
+const BorrowerDashboard = lazy(() => import("./pages/borrower/BorrowerDashboard"));
+const LenderDashboard = lazy(() => import("./pages/lender/LenderDashboard"));
+
+function NotFound() {
+  return <PageTitle sub="There is no page at this address.">Page not found</PageTitle>;
+}
+
+export default function App() {
+  return (
+    <AppProvider>
+      <WalletProvider>
+        <HashRouter>
+          <Layout>
+            <Suspense fallback={<Spinner label="Loading the page…" />}>
+            <Routes>
+              <Route path="/" element={<Marketplace />} />
+              <Route path="/loans/:id" element={<LoanPage />} />
+              <Route path="/sign-in" element={<SignIn />} />
+              <Route path="/borrower/*" element={<BorrowerDashboard />} />
+              <Route path="/lender/*" element={<LenderDashboard />} />
+              <Route path="*" element={<NotFound />} />
+            </Routes>
+            </Suspense>
+          </Layout>
+        </HashRouter>
+      </WalletProvider>
+    </AppProvider>
+  );
+}
