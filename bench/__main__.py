@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.report import environment, render_markdown, render_text
 
-SECTIONS = ("gas", "scale", "throughput", "sdk", "oracle", "memory", "index")
+SECTIONS = ("gas", "scale", "throughput", "sdk", "oracle", "memory", "index", "app")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 SCALE_GAS_LIMIT = 200_000_000  # the gas/scale node's blocks: room to measure the push loop past mainnet's 30 M
 
@@ -101,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         if index is not None:
             results["index"] = index
             log("index: done")
+
+    if "app" in only:
+        from bench.app import measure_app
+
+        app = section("app", lambda: measure_app(log))
+        if app is not None:
+            results["app"] = app
+            log("app: done")
 
     results["run_seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -141,6 +141,40 @@ def tables(results: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
         out.append(("Memory (peak RSS, psutil every 50 ms)", ["process", "peak MiB", ""], rows, notes))
     if (index := results.get("index")) and "catch_up" in index:
         out += _index_tables(index)
+    if (app := results.get("app")) and "bundle" in app:
+        out += _app_tables(app)
+    return out
+
+
+def _app_tables(app: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]], list[str]]]:
+    b, budgets = app["bundle"], app["budgets"]
+
+    def verdict(value: float, budget: float) -> str:
+        return "ok" if value <= budget else "OVER"
+
+    rows = [["first load (shell, entry script and style sheet)", f"{b['first_load_bytes']:,}",
+             f"{b['first_load_gzip_bytes']:,}", f"≤ {budgets['first_load_gzip_bytes']:,}",
+             verdict(b["first_load_gzip_bytes"], budgets["first_load_gzip_bytes"])],
+            ["all JavaScript", f"{b['js_bytes']:,}", f"{b['js_gzip_bytes']:,}", f"≤ {budgets['js_gzip_bytes']:,}",
+             verdict(b["js_gzip_bytes"], budgets["js_gzip_bytes"])],
+            ["all CSS", f"{b['css_bytes']:,}", f"{b['css_gzip_bytes']:,}", f"≤ {budgets['css_gzip_bytes']:,}",
+             verdict(b["css_gzip_bytes"], budgets["css_gzip_bytes"])]]
+    out = [("The dApp's bundle (app/dist)", ["what", "bytes", "gzip bytes", "budget", ""], rows,
+            [f"first-load set: {', '.join(b['first_load'])}"])]
+    loads = app["loads"]
+    rows = []
+    for kind in ("cold", "warm"):
+        s = loads[kind]
+        rows.append([kind, f"{s['ttfb']['p50']:.0f}", f"{s['dom_content_loaded']['p50']:.0f}",
+                     f"{s['fcp']['p50']:.0f} / {s['fcp']['p95']:.0f}",
+                     f"{s['first_row']['p50']:.0f} / {s['first_row']['p95']:.0f}",
+                     f"{s['transferred_bytes_p50']:,}"])
+    out.append((f"The marketplace's first load on loopback (Chromium {loads['chromium']}, {loads['repeats']} loads, "
+                f"{app['loans']} loans)", ["load", "TTFB ms", "DOMContentLoaded ms", "FCP ms p50 / p95",
+                                           "first loan row ms p50 / p95", "bytes over the wire"], rows,
+                [f"budgets (p95): FCP ≤ {budgets['fcp_ms_p95']:,} ms, first loan row ≤ "
+                 f"{budgets['first_row_ms_p95']:,} ms; cold: a new browser context (no cache, no service worker); "
+                 "warm: a reload with both"]))
     return out
 
 

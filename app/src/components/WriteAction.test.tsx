@@ -16,6 +16,7 @@ function setup(client: Record<string, unknown>, walletClient: Record<string, unk
     chain: { id: 31337 },
     token: { address: TOKEN, decimals: 6, symbol: "USDC" },
     publicClient: client,
+    index: { waitForBlock: vi.fn(async () => true) },
   } as unknown as AppValue;
   const wallet = {
     status: "ready",
@@ -26,6 +27,7 @@ function setup(client: Record<string, unknown>, walletClient: Record<string, unk
     walletClient,
   } as unknown as WalletValue;
   const onDone = vi.fn();
+  const waitForBlock = (app as unknown as { index: { waitForBlock: ReturnType<typeof vi.fn> } }).index.waitForBlock;
   render(
     <AppContext.Provider value={app}>
       <WalletContext.Provider value={wallet}>
@@ -39,7 +41,7 @@ function setup(client: Record<string, unknown>, walletClient: Record<string, unk
       </WalletContext.Provider>
     </AppContext.Provider>,
   );
-  return { onDone };
+  return { onDone, waitForBlock };
 }
 
 const reads = (allowance: bigint, balance: bigint) =>
@@ -61,7 +63,7 @@ describe("WriteAction", () => {
         transactionHash: "0x" + "ab".repeat(32),
       })),
     };
-    const { onDone } = setup(client, { writeContract });
+    const { onDone, waitForBlock } = setup(client, { writeContract });
     fireEvent.click(screen.getByRole("button", { name: "Fund this loan" }));
     const preview = await screen.findByTestId("tx-preview");
     expect(preview.textContent).toContain("You fund 100.00 USDC of loan #7.");
@@ -71,7 +73,9 @@ describe("WriteAction", () => {
     await waitFor(() => expect(screen.getByTestId("tx-result").textContent).toContain("Confirmed in block 42"));
     expect(screen.getByTestId("tx-result").textContent).toContain("Gas used 80,123");
     expect(writeContract).toHaveBeenCalledWith(expect.objectContaining({ functionName: "fundLoan", args: [100_000_000n] }));
-    expect(onDone).toHaveBeenCalledOnce();
+    // the page re-reads the index after the index has reached the transaction's block
+    await waitFor(() => expect(onDone).toHaveBeenCalledOnce());
+    expect(waitForBlock).toHaveBeenCalledWith(42n);
   });
 
   it("offers the approve step first when the allowance is short", async () => {

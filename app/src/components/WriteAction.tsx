@@ -69,10 +69,12 @@ type Phase =
 type LooseCall = Record<string, unknown>;
 
 export default function WriteAction(props: WriteActionProps) {
-  const { publicClient, token, config, chain } = useApp();
+  const { publicClient, token, config, chain, index } = useApp();
   const wallet = useWallet();
   const [phase, setPhase] = useState<Phase>({ name: "idle" });
   const [notice, setNotice] = useState<string | null>(null);
+  // Transactions this action has sent (exposed as data-sent: a step's preview is told from the next one's by it).
+  const [sent, setSent] = useState(0);
   const run = useRef(0);
 
   const steps: WriteStep[] = props.steps ?? [
@@ -160,6 +162,7 @@ export default function WriteAction(props: WriteActionProps) {
       if (id === run.current) setPhase({ name: "failed", message: decodeRevert(e, tokenFmt), plan });
       return;
     }
+    setSent((n) => n + 1);
     setPhase({ name: "pending", plan, hash });
     let receipt: TransactionReceipt;
     try {
@@ -196,6 +199,8 @@ export default function WriteAction(props: WriteActionProps) {
     }
     setNotice(null);
     setPhase({ name: "done", receipt, plan });
+    // The page re-reads lists and figures from the index: let it catch up with this block first.
+    await index.waitForBlock(receipt.blockNumber);
     props.onDone?.(receipt);
   };
 
@@ -231,7 +236,7 @@ export default function WriteAction(props: WriteActionProps) {
   const currentStep = phase.name === "preview" || phase.name === "signing" ? steps[phase.plan.stepIndex] : undefined;
 
   return (
-    <div className={cx("space-y-3", props.className)}>
+    <div data-testid="write-action" data-label={props.label} data-phase={phase.name} data-sent={sent} className={cx("space-y-3", props.className)}>
       {walletGate}
       {showStart && (
         <Button onClick={start} disabled={props.disabled || wallet.status !== "ready" || phase.name === "preparing"}>

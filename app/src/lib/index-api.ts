@@ -318,6 +318,7 @@ export class IndexApi {
   private readonly fetcher: typeof fetch;
   private listeners = new Set<Listener>();
   reachable: boolean | undefined = undefined;
+  private bypassCacheUntil = 0;
   lastError: IndexUnavailable | undefined = undefined;
 
   constructor(baseUrl: string, fetcher?: typeof fetch) {
@@ -350,7 +351,11 @@ export class IndexApi {
     const url = this.url(path, query);
     let response: Response;
     try {
-      response = await this.fetcher(url, { headers: { Accept: "application/json" } });
+      // Right after one of the user's own writes, skip the HTTP cache (the index's answers are cached for seconds):
+      // the figures must include what the user just did.
+      const init: RequestInit = { headers: { Accept: "application/json" } };
+      if (Date.now() < this.bypassCacheUntil) init.cache = "no-store";
+      response = await this.fetcher(url, init);
     } catch (e) {
       const err = new IndexUnavailable(this.baseUrl, e instanceof Error ? e.message : undefined);
       this.mark(false, err);
@@ -381,6 +386,29 @@ export class IndexApi {
 
   status(): Promise<IndexStatus> {
     return this.get("/v1/status");
+  }
+
+  /**
+   * Waits (polling, uncached) until the index has reached `block` — the block of a transaction the user just sent —
+   * so that lists and figures read next include it; later reads skip the HTTP cache for a few seconds. Resolves
+   * `false` if the index has not caught up within `timeoutMs` (the page then shows what the index has).
+   */
+  async waitForBlock(block: bigint, timeoutMs = 15_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    this.bypassCacheUntil = Date.now() + timeoutMs + 10_000;
+    for (;;) {
+      try {
+        const status = await this.status();
+        if (BigInt(status.block) >= block) {
+          this.bypassCacheUntil = Date.now() + 10_000;
+          return true;
+        }
+      } catch {
+        /* unreachable for now: the banner says so; keep polling until the deadline */
+      }
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   loans(filters: LoanFilters & { cursor?: string | null; limit?: number } = {}): Promise<Page<IndexLoan>> {

@@ -34,8 +34,10 @@ from disfruta.errors import ConfigurationError
 
 #: The repository's build of the app (``make app``), used when no ``dist`` is given.
 REPO_DIST = Path(__file__).resolve().parents[3] / "app" / "dist"
-#: Revalidated on every load: a new release reaches users on their next visit (the service worker updates itself).
-SHELL_FILES = ("index.html", "sw.js", "manifest.webmanifest")
+#: How the project's browser tests and its benchmark run a headless Chromium (Debian's, by path): no sandbox (root
+#: in a container), no GPU, and none of the browser's own background traffic in the measurements.
+CHROMIUM_FLAGS = ("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage")
 
 
 def origin(url: str) -> str:

@@ -1,0 +1,205 @@
+"""The reference dApp end to end in headless Chromium, against the test chain, the indexer and the oracle.
+
+A borrower signs in with the wallet (EIP-4361), submits KYC, is assessed, puts the attestations on chain, applies,
+draws and repays; a lender signs in, goes through KYC, deposits, sets auto-invest criteria, funds the loan in notes
+and claims after the repayment. The operator (KYC review) and the underwriter act from the test, as people would
+in their own tools. A revert is shown in words; wrong network, no wallet and an unreachable index get their
+messages. Every page visited is photographed into app/test-results/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from disfruta.models import LoanStatus
+from app.conftest import SCREENSHOTS
+
+# One run, on the 6-decimal token (the USDC shape); the SDK's tests cover both decimals.
+pytestmark = pytest.mark.parametrize("token", [6], indirect=True, ids=["6dec"])
+RAW_HEX = re.compile(r"0x[0-9a-fA-F]{16,}")
+
+
+# Resolves when the write action settles: its next preview (a step after ``sent`` transactions), done or failed.
+# Installed before the click and kept on the window, so that an action the page removes at once (a drawn loan offers
+# no draw) is still seen settling.
+WATCH_JS = """([e, key, sent]) => {
+  window.__writes = window.__writes || {};
+  window.__writes[key] = new Promise((resolve) => {
+    const text = (selector) => { const n = e.querySelector(selector); return n ? n.innerText : ""; };
+    const check = () => {
+      const phase = e.dataset.phase;
+      if (phase === "done") resolve({phase, text: text("[data-testid=tx-result]")});
+      else if (phase === "failed") resolve({phase, text: text("[role=alert]")});
+      else if (phase === "preview" && Number(e.dataset.sent) === sent)
+        resolve({phase, text: text("[data-testid=tx-preview]")});
+    };
+    new MutationObserver(check).observe(e, {attributes: true, childList: true, subtree: true, characterData: true});
+    setTimeout(() => resolve({phase: "timeout", text: e.innerText}), 30000);
+  });
+}"""
+
+
+def write(scope: Any, label: str, *, expect_error: bool = False) -> str:
+    """Starts the write ``label`` in ``scope``, checks its preview (with the gas estimate), confirms every step (an
+    approval first when the allowance is short) and returns the result's text (or the decoded error's, with
+    ``expect_error``)."""
+    action = scope.locator(f'[data-testid=write-action][data-label="{label}"]')
+    page = action.page
+    sent = int(action.get_attribute("data-sent") or 0)
+    for step in range(4):
+        action.evaluate(f"(e, a) => ({WATCH_JS})([e, a[0], a[1]])", [label, sent + step])
+        if step == 0:
+            action.get_by_role("button", name=label, exact=True).click()
+        else:
+            action.get_by_test_id("tx-confirm").click()
+        state = page.evaluate("key => window.__writes[key]", label)
+        if state["phase"] == "timeout":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"failed-{label}.png"), full_page=True)
+            raise AssertionError(f"{label}: step {step} did not settle: {state['text']}")
+        if state["phase"] == "done":
+            assert not expect_error, f"{label}: confirmed, but a revert was expected"
+            return state["text"]
+        if state["phase"] == "failed":
+            assert expect_error, f"{label}: {state['text']}"
+            return state["text"]
+        assert "Network fee" in state["text"], state["text"]
+    raise AssertionError(f"{label}: more than three steps")
+
+
+def sign_in(page: Any, dapp: Any, shoot: Any | None = None, name: str = "") -> None:
+    page.goto(dapp.url + "/#/sign-in")
+    page.get_by_test_id("page-title").wait_for()
+    page.get_by_test_id("wallet-button").click()
+    page.get_by_role("button", name="Sign in with Ethereum").click()
+    page.get_by_test_id("signed-in").wait_for()
+    if shoot:
+        shoot(page, name)
+
+
+def submit_kyc(page: Any, dapp: Any, address: str) -> None:
+    kyc = page.get_by_test_id("section-kyc")
+    for label, value in [("First name", "Ana"), ("Last name", "García"), ("Date of birth", "1990-04-01"),
+                         ("Phone number", "+34600123456"), ("Address line 1", "Calle Mayor 1"), ("City", "Madrid"),
+                         ("Postal code", "28013"), ("Country code", "ES"), ("Annual income", "42000")]:
+        kyc.get_by_label(label, exact=True).fill(value)
+    kyc.get_by_label("Document 1 file").set_input_files(
+        files=[{"name": "passport.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 passport of Ana"}])
+    kyc.get_by_test_id("kyc-document-hash").wait_for()
+    kyc.get_by_role("button", name="Submit KYC").click()
+    kyc.locator("[data-testid=kyc-status][data-status=pending]").wait_for()
+    dapp.approve_kyc(address)  # the operator, in the oracle's review queue
+    kyc.get_by_role("button", name="Refresh status").click()
+    kyc.locator("[data-testid=kyc-status][data-status=approved]").wait_for()
+
+
+def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts, project, market, underwriter, token,
+                                                       unit, shoot):
+    borrower, lender = accounts[10], accounts[11]
+    assert not market.registry.isVerifiedBorrower(borrower) and not market.registry.isVerifiedLender(lender)
+    token.mint(borrower, 500 * unit, sender=accounts[0])  # for the interest
+    token.mint(lender, 5_000 * unit, sender=accounts[0])
+    b = dapp.page(browser, borrower.address)
+    console_errors: list[str] = []
+    b.on("pageerror", lambda e: console_errors.append(str(e)))
+
+    # --- the borrower: sign in, KYC, assessment, attestations, application
+    sign_in(b, dapp, shoot, "sign-in")
+    b.goto(dapp.url + "/#/borrower")
+    b.get_by_test_id("page-title").filter(has_text="Borrower dashboard").wait_for()
+    submit_kyc(b, dapp, borrower.address)
+    credit = b.get_by_test_id("section-credit")
+    credit.get_by_role("button", name="Get my credit assessment").click()
+    result = credit.get_by_test_id("assessment-result")
+    result.wait_for()
+    assert result.get_attribute("data-decision") == "approved"
+    grade = credit.get_by_test_id("assessment-grade").inner_text()
+    assert re.search(r"[A-E][1-5]", grade)
+    assert credit.get_by_test_id("assessment-reasons").inner_text().strip()
+    profile = b.get_by_test_id("section-profile")
+    write(profile, "Put my attestations on chain")
+    assert market.registry.isVerifiedBorrower(borrower)
+    profile.locator("[data-testid=profile-verified-borrower]").filter(has_text=re.compile("yes|Yes|✓")).wait_for()
+
+    apply = b.get_by_test_id("section-apply")
+    apply.get_by_label("Loan amount (TUSD)").fill("1000")
+    apply.get_by_label("Term (months)").fill("12")
+    write(apply, "Apply for the loan")
+    loan_id = market.factory.loanCounter()
+    market.factory.approveLoan(loan_id, sender=underwriter)  # the underwriter, in their own tools
+    dapp.site.wait_indexed()
+    shoot(b, "borrower-dashboard")
+
+    # --- the marketplace and the loan page show it
+    b.goto(dapp.url + "/")
+    row = b.locator(f"[data-testid=loan-row][data-loan-id='{loan_id}']")
+    row.wait_for()
+    assert re.search(r"\d+\.\d{2}% APR|\d+\.\d{2}%", row.inner_text())
+    shoot(b, "marketplace")
+
+    # --- the lender: sign in, KYC, attestation, deposit, criteria, fund
+    le = dapp.page(browser, lender.address)
+    le.on("pageerror", lambda e: console_errors.append(str(e)))
+    sign_in(le, dapp)
+    le.goto(dapp.url + "/#/lender")
+    le.get_by_test_id("page-title").filter(has_text="Lender dashboard").wait_for()
+    submit_kyc(le, dapp, lender.address)
+    write(le.get_by_test_id("section-profile"), "Put my attestations on chain")
+    assert market.registry.isVerifiedLender(lender)
+    pool = le.get_by_test_id("section-pool-cash")
+    pool.get_by_label("Deposit amount (TUSD)").fill("2000")
+    write(pool, "Deposit")
+    pool.get_by_test_id("pool-cash-balance").filter(has_text="2,000").wait_for()
+
+    # a revert, in words: withdrawing more than the pool holds for this lender
+    pool.get_by_label("Withdraw amount (TUSD)").fill("1000000")
+    error = write(pool, "Withdraw", expect_error=True)
+    assert not RAW_HEX.search(error), error
+    assert re.search(r"[a-z]{3,} [a-z]{3,}", error), error
+    shoot(le, "revert-in-words")
+
+    criteria = le.get_by_test_id("section-auto-invest")
+    criteria.get_by_label("Auto-invest enabled").check()
+    criteria.get_by_label("Amount per loan (TUSD)").fill("100")
+    write(criteria, "Save criteria")
+    criteria.locator("[data-testid=criteria-current][data-enabled=true]").wait_for()
+
+    fund = le.get_by_test_id("section-fund")
+    fund.get_by_label("Loan to fund").fill(str(loan_id)) if fund.get_by_label("Loan to fund").evaluate(
+        "e => e.tagName") == "INPUT" else fund.get_by_label("Loan to fund").select_option(str(loan_id))
+    fund.get_by_label("Amount to invest (TUSD)").fill("1000")
+    write(fund, "Invest in this loan")
+    dapp.site.wait_indexed()
+
+    # --- the borrower draws and pays the installment
+    b.goto(dapp.url + "/#/borrower")
+    my = b.get_by_test_id("section-my-loans")
+    my.get_by_role("button", name="Refresh loans").click()
+    write(my, "Draw the money")
+    write(my, "Pay the installment")
+    shoot(b, "borrower-repaid")
+
+    # --- the lender claims after the repayment; the portfolio and the statement
+    dapp.site.wait_indexed()
+    le.reload()  # the borrower acted elsewhere: the lender's page shows it on the next load
+    claims = le.get_by_test_id("section-claims")
+    claims.get_by_test_id("claim-row").first.wait_for()
+    write(claims.get_by_test_id("claim-row").first, "Claim")
+    portfolio = le.get_by_test_id("section-portfolio")
+    portfolio.get_by_test_id("position-row").first.wait_for()
+    with le.expect_download() as download:
+        portfolio.get_by_test_id("statement-link").click()
+    csv = download.value.path().read_text()
+    assert "loan" in csv.splitlines()[0].lower()
+    shoot(le, "lender-dashboard")
+
+    # --- the loan page: terms, progress, schedule with the paid mark, history
+    le.goto(dapp.url + f"/#/loans/{loan_id}")
+    le.locator("[data-testid=schedule-row][data-status=paid]").first.wait_for()
+    assert le.get_by_test_id("history-row").count() >= 3
+    shoot(le, "loan")
+    assert console_errors == []
+    assert project.Loan.at(market.factory.loans(loan_id)).status() == LoanStatus.ACTIVE
