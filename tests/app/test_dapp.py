@@ -203,3 +203,48 @@ def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts,
     shoot(le, "loan")
     assert console_errors == []
     assert project.Loan.at(market.factory.loans(loan_id)).status() == LoanStatus.ACTIVE
+
+
+def test_no_wallet__marketplace_still_reads__writes_say_to_install_one(dapp, browser, shoot):
+    page = dapp.page(browser, None)
+    page.goto(dapp.url + "/")
+    page.get_by_test_id("page-title").filter(has_text="Marketplace").wait_for()
+    assert page.get_by_test_id("wallet-button").inner_text() == "Install a wallet"
+    page.goto(dapp.url + "/#/sign-in")
+    page.get_by_test_id("no-wallet").wait_for()
+    assert "wallet" in page.get_by_test_id("no-wallet").inner_text().lower()
+    shoot(page, "no-wallet")
+
+
+def test_wrong_network__banner_then_switch__wallet_asked_to_switch(dapp, browser, accounts, shoot):
+    page = dapp.page(browser, accounts[10].address, chain_id=1)
+    page.goto(dapp.url + "/#/sign-in")
+    page.get_by_test_id("wallet-button").click()
+    banner = page.get_by_test_id("network-banner")
+    banner.wait_for()
+    assert "Anvil (tests)" in banner.inner_text() or "31337" in banner.inner_text()
+    shoot(page, "wrong-network")
+    banner.get_by_role("button", name="Switch network").click()
+    banner.wait_for(state="hidden")
+    assert "wallet_switchEthereumChain" in page.evaluate("() => window.__walletCalls")
+
+
+def test_index_unreachable__banner_names_it__chain_reads_go_on(dapp, browser, accounts, shoot):
+    page = dapp.page(browser, accounts[10].address)
+    page.route("**/index/v1/**", lambda route: route.abort("connectionrefused"))
+    page.goto(dapp.url + "/")
+    banner = page.get_by_test_id("index-banner")
+    banner.wait_for()
+    assert "/index" in banner.inner_text() and "reached" in banner.inner_text()
+    shoot(page, "index-unreachable")
+
+
+def test_signed_out__dashboards_ask_to_sign_in(dapp, browser, accounts):
+    page = dapp.page(browser, accounts[10].address)
+    page.goto(dapp.url + "/#/borrower")
+    page.get_by_text("Connect your wallet to use your borrower dashboard").wait_for()
+    page.get_by_test_id("wallet-button").click()
+    for route in ("borrower", "lender"):
+        page.goto(dapp.url + f"/#/{route}")
+        page.get_by_test_id("signed-out").wait_for()
+        assert page.get_by_role("link", name="Sign in with your wallet").is_visible()
