@@ -18,8 +18,10 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import tempfile
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,7 +36,7 @@ from disfruta.deployment import Deployment
 from disfruta.grades import Grade
 from disfruta.models import AutoInvestCriteria, LoanStatus, fmt_datetime, fmt_time
 from disfruta.oracle_client import OracleClient
-from disfruta.oracle_process import OracleProcess
+from disfruta.oracle_process import OracleProcess, free_port
 from disfruta.render import console, gas_table, loans_table, portfolios_summary, treasury_table
 
 DAY = 86_400
@@ -67,14 +69,15 @@ class Borrower:
     reasons: list[str] = field(default_factory=list)
 
 
-def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
+def run_demo(network: str = "ethereum:local:foundry", months: int = 12, *, serve: bool = False,
+             wait: bool | None = None) -> None:
     import ape
     from ape.logging import logger
 
     from disfruta.governance.deployment import GovernanceConfig, deploy_governed_market
 
     logger.set_level("ERROR")
-    with ape.networks.parse_network_choice(network) as provider:
+    with ape.networks.parse_network_choice(network) as provider, ExitStack() as stack:
         accounts = ape.accounts.test_accounts
         deployer, owners, ops, keeper_acct = accounts[0], accounts[1:4], accounts[4], accounts[5]
         signer = Account.create()
@@ -100,69 +103,75 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
         mint = ape.project.MockERC20.at(token)
 
         console.rule("[bold]2. The KYC/credit oracle starts")
-        with OracleProcess(deployment.address("UserRegistry"), provider.chain_id, provider.uri,
-                           signer_key=signer.key.hex()) as service:
-            oracle = OracleClient(service.url)
-            model = oracle.model()
-            console.print(f"  {service.url}  model {model['version']}  held-out AUC {model['auc_test']:.3f}")
-            operator = oracle.operator_sign_in(OracleProcess.OPERATOR, service.operator_password,
-                                               service.operator_totp())
+        site_port = free_port() if serve else 0
+        site_origin = f"http://127.0.0.1:{site_port}"
+        # Served, the app signs users in with this oracle: its pages are on another origin (CORS), and the
+        # EIP-4361 domain is the dApp's.
+        web = {"CORS_ORIGINS": site_origin, "SIWE_DOMAIN": f"127.0.0.1:{site_port}", "SIWE_URI": site_origin}
+        service = stack.enter_context(OracleProcess(deployment.address("UserRegistry"), provider.chain_id,
+                                                    provider.uri, signer_key=signer.key.hex(),
+                                                    settings=web if serve else None))
+        oracle = OracleClient(service.url)
+        stack.callback(oracle.close)
+        model = oracle.model()
+        console.print(f"  {service.url}  model {model['version']}  held-out AUC {model['auc_test']:.3f}")
+        operator = oracle.operator_sign_in(OracleProcess.OPERATOR, service.operator_password,
+                                           service.operator_totp())
 
-            console.rule("[bold]3. Borrowers and lenders onboard through the oracle")
-            borrowers = _pick_applicants()
-            for b in borrowers:
-                _onboard(client, oracle, operator, b.wallet, ["borrower"], b.name, b, deployer)
-            lenders = [(name, Account.create(), criteria, cash) for name, criteria, cash in LENDERS]
-            manual = Account.create()
-            for name, wallet, _c, _cash in [*lenders, ("Manual", manual, None, 0)]:
-                _onboard(client, oracle, operator, wallet, ["lender"], name, None, deployer)
-            approved = [b for b in borrowers if b.grade]
-            _print_applicants(client, borrowers)
+        console.rule("[bold]3. Borrowers and lenders onboard through the oracle")
+        borrowers = _pick_applicants()
+        for b in borrowers:
+            _onboard(client, oracle, operator, b.wallet, ["borrower"], b.name, b, deployer)
+        lenders = [(name, Account.create(), criteria, cash) for name, criteria, cash in LENDERS]
+        manual = Account.create()
+        for name, wallet, _c, _cash in [*lenders, ("Manual", manual, None, 0)]:
+            _onboard(client, oracle, operator, wallet, ["lender"], name, None, deployer)
+        approved = [b for b in borrowers if b.grade]
+        _print_applicants(client, borrowers)
 
-            unit = 10**client.decimals
-            for _name, wallet, criteria, cash in lenders:
-                mint.mint(wallet.address, cash * unit, sender=deployer)
-                me = client.as_account(wallet)
-                me.pool.deposit(cash * unit)
-                me.pool.set_criteria(AutoInvestCriteria(**{**criteria.__dict__, "amount_per_loan": 500 * unit,
-                                                         "max_per_borrower": 1_500 * unit}))
-            mint.mint(manual.address, 50_000 * unit, sender=deployer)
-            mint.mint(deployer.address, 3_000 * unit, sender=deployer)
-            client.as_account(deployer.address).treasury.fund_reserve(3_000 * unit)
+        unit = 10**client.decimals
+        for _name, wallet, criteria, cash in lenders:
+            mint.mint(wallet.address, cash * unit, sender=deployer)
+            me = client.as_account(wallet)
+            me.pool.deposit(cash * unit)
+            me.pool.set_criteria(AutoInvestCriteria(**{**criteria.__dict__, "amount_per_loan": 500 * unit,
+                                                     "max_per_borrower": 1_500 * unit}))
+        mint.mint(manual.address, 50_000 * unit, sender=deployer)
+        mint.mint(deployer.address, 3_000 * unit, sender=deployer)
+        client.as_account(deployer.address).treasury.fund_reserve(3_000 * unit)
 
-            console.rule("[bold]4. Loans: apply, approve, auto-invest, top up, draw")
-            underwriter = client.as_account(ops.address)
-            for i, b in enumerate(approved):
-                b.behaviour = BEHAVIOUR[i % len(BEHAVIOUR)]
-                amount = min(b.limit, max(1_000 * unit, round(b.applicant["credit_amount"] / 25) * 25 * unit))
-                term = min(24, max(6, b.applicant["duration_months"]))
-                applied = client.as_account(b.wallet).loans.apply(amount, term, purpose=_purpose(b.applicant))
-                b.loan_id = applied.return_value.loan_id
-                underwriter.loans.approve(b.loan_id)
-            from disfruta.keeper import Keeper
+        console.rule("[bold]4. Loans: apply, approve, auto-invest, top up, draw")
+        underwriter = client.as_account(ops.address)
+        for i, b in enumerate(approved):
+            b.behaviour = BEHAVIOUR[i % len(BEHAVIOUR)]
+            amount = min(b.limit, max(1_000 * unit, round(b.applicant["credit_amount"] / 25) * 25 * unit))
+            term = min(24, max(6, b.applicant["duration_months"]))
+            applied = client.as_account(b.wallet).loans.apply(amount, term, purpose=_purpose(b.applicant))
+            b.loan_id = applied.return_value.loan_id
+            underwriter.loans.approve(b.loan_id)
+        from disfruta.keeper import Keeper
 
-            keeper = Keeper(client.as_account(keeper_acct.address))
-            report = keeper.run_once()
-            console.print(f"  keeper matched {len(report.invested)} loans to auto-investors: "
-                          f"{ {k: f'{client.from_units(v):,.0f}' for k, v in report.invested.items()} }")
-            for b in approved:
-                info = client.loans.get(b.loan_id)
-                if info.funded < info.goal:
-                    client.as_account(manual).loans.fund(b.loan_id, info.goal - info.funded)
-                client.as_account(b.wallet).loans.draw(b.loan_id)
-                mint.mint(b.wallet.address, info.goal, sender=deployer)  # the borrower's future income
-            for b in _with(approved, "autopay"):
-                payment = client.loans.get(b.loan_id).monthly_payment
-                client.as_account(b.wallet).autopay.enrol(b.loan_id, payment + payment // AUTOPAY_MARGIN)
-                status = client.autopay.status(b.loan_id)
-                console.print(f"  {b.name} puts loan #{b.loan_id} on autopay: at most {client.from_units(status.cap):,.2f} "
-                              f"a collection, which the keeper may collect from "
-                              f"{(status.next_due_date - status.window_opens) // DAY} days before each due date")
-            loans_table(client, list(client.loans.iterate()), "Loans after drawdown")
+        keeper = Keeper(client.as_account(keeper_acct.address))
+        report = keeper.run_once()
+        console.print(f"  keeper matched {len(report.invested)} loans to auto-investors: "
+                      f"{ {k: f'{client.from_units(v):,.0f}' for k, v in report.invested.items()} }")
+        for b in approved:
+            info = client.loans.get(b.loan_id)
+            if info.funded < info.goal:
+                client.as_account(manual).loans.fund(b.loan_id, info.goal - info.funded)
+            client.as_account(b.wallet).loans.draw(b.loan_id)
+            mint.mint(b.wallet.address, info.goal, sender=deployer)  # the borrower's future income
+        for b in _with(approved, "autopay"):
+            payment = client.loans.get(b.loan_id).monthly_payment
+            client.as_account(b.wallet).autopay.enrol(b.loan_id, payment + payment // AUTOPAY_MARGIN)
+            status = client.autopay.status(b.loan_id)
+            console.print(f"  {b.name} puts loan #{b.loan_id} on autopay: at most {client.from_units(status.cap):,.2f} "
+                          f"a collection, which the keeper may collect from "
+                          f"{(status.next_due_date - status.window_opens) // DAY} days before each due date")
+        loans_table(client, list(client.loans.iterate()), "Loans after drawdown")
 
-            console.rule(f"[bold]5. {months} months of repayments")
-            _run_months(client, ape.chain, approved, lenders, manual, keeper, months)
-            oracle.close()
+        console.rule(f"[bold]5. {months} months of repayments")
+        _run_months(client, ape.chain, approved, lenders, manual, keeper, months)
 
         console.rule("[bold]6. Where everything stands")
         loans_table(client, list(client.loans.iterate()), "Loans")
@@ -177,6 +186,45 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12) -> None:
 
         console.rule("[bold]7. The index follows the market and serves it")
         _index_step(client, deployment, path.parent / "index.db")
+        if serve:
+            console.rule("[bold]8. The reference dApp, next to the index API")
+            _serve_app(client, provider.uri, path, service.url, site_port, ape.accounts.test_accounts[6:9], mint,
+                       deployer, wait=sys.stdin.isatty() if wait is None else wait)
+
+
+def _serve_app(client: Disfruta, rpc_url: str, deployment_file: Path, oracle_url: str, port: int, users: Any,
+               mint: Any, deployer: Any, *, wait: bool) -> None:
+    """Serves the built app (app/dist) next to the index API, on the demo's chain and oracle, with three test
+    accounts funded so that a person with a wallet can borrow and lend; waits for Ctrl-C when run in a terminal."""
+    import time
+
+    import httpx
+
+    from disfruta.index.webapp import Site
+
+    unit = 10**client.decimals
+    for user in users:
+        mint.mint(user.address, 10_000 * unit, sender=deployer)
+    with Site(database=deployment_file.parent / "index.db", deployment_file=deployment_file, rpc_url=rpc_url,
+              oracle_url=oracle_url, port=port, chain_name="Anvil (the demo)") as site:
+        shell = httpx.get(f"{site.url}/", timeout=10)
+        status = httpx.get(f"{site.url}/index/v1/status", timeout=10).json()
+        loans = httpx.get(f"{site.url}/index/v1/loans", params={"limit": 100}, timeout=10).json()["items"]
+        console.print(f"  the app: [bold]{site.url}/[/bold]  (HTTP {shell.status_code}; the index API at "
+                      f"{site.url}/index/v1, at block {status['block']}, {len(loans)} loans; the oracle at "
+                      f"{oracle_url})")
+        console.print(f"  in a wallet: network RPC {rpc_url}, chain id {client.chain_id}; accounts of the "
+                      f"mnemonic \"test test … junk\" (ape-config.yaml) holding 10,000 tokens each: "
+                      f"{', '.join(u.address for u in users)}")
+        if not wait:
+            console.print("  no terminal to wait on: stopping after checking that the site answers")
+            return
+        console.print("  Ctrl-C stops the site, the oracle and the chain")
+        try:
+            while not site.errors:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            console.print("  stopped")
 
 
 def _pick_applicants() -> list[Borrower]:

@@ -117,11 +117,14 @@ def deploy(ctx: Context, out: str | None, owners: str | None, threshold: int, op
 @main.command()
 @click.option("--network", "demo_network", default="ethereum:local:foundry", show_default=True,
               help="ape network choice; the default starts a fresh local anvil.")
-def demo(demo_network: str) -> None:
+@click.option("--serve/--no-serve", default=False, show_default=True,
+              help="Then serve the reference dApp (app/dist, `make app`) next to the index API, until Ctrl-C "
+                   "(without a terminal: only checked to answer).")
+def demo(demo_network: str, serve: bool) -> None:
     """The full tour on a fresh local chain: deploy, onboard, fund, repay for months, default, tables."""
     from disfruta.demo import run_demo
 
-    run_demo(demo_network)
+    run_demo(demo_network, serve=serve)
 
 
 @main.command()
