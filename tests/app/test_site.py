@@ -92,3 +92,29 @@ def test_app_config__not_a_url__refused_by_value(field):
     values = {"rpc_url": RPC, "oracle_url": ORACLE, field: "127.0.0.1:8545"}
     with pytest.raises(ConfigurationError, match="is not an http"):
         app_config(chain_id=1, **values)
+
+
+def _serve(args, deployment):
+    from click.testing import CliRunner
+
+    from disfruta.cli import main
+
+    return CliRunner().invoke(main, ["--network", "http://127.0.0.1:9", "--deployment", str(deployment),
+                                     "app", "serve", *args])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--oracle-url", ORACLE, "--dist", "/nonexistent/dist"], "Error: the app is not built in /nonexistent/dist"),
+    (["--oracle-url", "oracle.example"], "Error: 'oracle.example' is not an http(s) or ws(s) URL"),
+    ([], "Error: Missing option '--oracle-url'"),
+])
+def test_app_serve__bad_input__one_line_error_nothing_started(tmp_path, dist, args, message):
+    deployment = tmp_path / "local.json"
+    deployment.write_text(json.dumps({"chain_id": 31337, "block": 0, "contracts": {}}))
+    if "--dist" not in args and args:
+        args = [*args, "--dist", str(dist)]
+    result = _serve([*args, "--db", str(tmp_path / "i.db")], deployment)
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith(message), result.output
+    assert "Traceback" not in result.output and len(lines) <= 2

@@ -139,12 +139,17 @@ class Site:
                  port: int = 0, poll: float = 0.5, chain_name: str | None = None, follow: bool = True) -> None:
         from disfruta.index.sync import Indexer
 
+        self.dist = Path(dist) if dist is not None else REPO_DIST
+        if not (self.dist / "index.html").is_file():  # before anything is indexed
+            raise ConfigurationError(f"the app is not built in {self.dist}: run `make app` (npm run build in app/)")
+        origin(oracle_url)
         self.deployment_file = Path(deployment_file)
+        if not self.deployment_file.is_file():
+            raise ConfigurationError(f"no deployment file at {self.deployment_file}")
         self.indexer = Indexer.connect(database, rpc_url, self.deployment_file)
         self.rpc_url = rpc_url
         self.config = app_config(chain_id=self.indexer.deployment.chain_id, rpc_url=browser_rpc_url or rpc_url,
                                  oracle_url=oracle_url, chain_name=chain_name)
-        self.dist = Path(dist) if dist is not None else REPO_DIST
         self.host, self.port, self.poll, self.follow = host, port, poll, follow
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
