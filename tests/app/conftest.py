@@ -168,6 +168,18 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     return report
 
 
+@pytest.fixture(scope="module")
+def market(project: Any, admin: Any, oracle: Any, kyc_admin: Any, revoker: Any, underwriter: Any,
+           guardian: Any) -> Any:
+    """A market of its own for the browser tests, on a 6-decimal token (the USDC shape): one run, where the SDK's
+    market tests run on a 6- and an 18-decimal token. Module-scoped: ape keeps it through this module's tests."""
+    from disfruta.governance.market import deploy_market
+
+    token = admin.deploy(project.MockERC20, "Test USD", "TUSD", 6)
+    return deploy_market(project, admin, token, oracle_signers=(oracle.address,), kyc_admin=kyc_admin,
+                         revoker=revoker, underwriter=underwriter, guardian=guardian)
+
+
 @pytest.fixture
 def dapp(request: pytest.FixtureRequest, tmp_path: Path, app_dist: Path, market: Any, chain: Any,
          oracle: Any) -> Iterator[Dapp]:

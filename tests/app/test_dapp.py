@@ -12,13 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 from disfruta.models import LoanStatus
 from app.conftest import SCREENSHOTS
 
-# One run, on the 6-decimal token (the USDC shape); the SDK's tests cover both decimals.
-pytestmark = pytest.mark.parametrize("token", [6], indirect=True, ids=["6dec"])
 RAW_HEX = re.compile(r"0x[0-9a-fA-F]{16,}")
 
 
@@ -42,7 +38,7 @@ WATCH_JS = """([e, key, sent]) => {
 }"""
 
 
-def write(scope: Any, label: str, *, expect_error: bool = False) -> str:
+def write(scope: Any, label: str, *, expect_error: bool = False, expect_approval: bool = False) -> str:
     """Starts the write ``label`` in ``scope``, checks its preview (with the gas estimate), confirms every step (an
     approval first when the allowance is short) and returns the result's text (or the decoded error's, with
     ``expect_error``)."""
@@ -67,6 +63,8 @@ def write(scope: Any, label: str, *, expect_error: bool = False) -> str:
             assert expect_error, f"{label}: {state['text']}"
             return state["text"]
         assert "Network fee" in state["text"], state["text"]
+        if step == 0 and expect_approval:  # the allowance is short: the approval comes first, and says so
+            assert "Approval needed first" in state["text"], state["text"]
     raise AssertionError(f"{label}: more than three steps")
 
 
@@ -96,9 +94,10 @@ def submit_kyc(page: Any, dapp: Any, address: str) -> None:
     kyc.locator("[data-testid=kyc-status][data-status=approved]").wait_for()
 
 
-def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts, project, market, underwriter, token,
-                                                       unit, shoot):
+def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts, project, market, underwriter, shoot):
     borrower, lender = accounts[10], accounts[11]
+    token = market.asset
+    unit = 10 ** token.decimals()
     assert not market.registry.isVerifiedBorrower(borrower) and not market.registry.isVerifiedLender(lender)
     token.mint(borrower, 500 * unit, sender=accounts[0])  # for the interest
     token.mint(lender, 5_000 * unit, sender=accounts[0])
@@ -151,7 +150,7 @@ def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts,
     assert market.registry.isVerifiedLender(lender)
     pool = le.get_by_test_id("section-pool-cash")
     pool.get_by_label("Deposit amount (TUSD)").fill("2000")
-    write(pool, "Deposit")
+    write(pool, "Deposit", expect_approval=True)
     pool.get_by_test_id("pool-cash-balance").filter(has_text="2,000").wait_for()
 
     # a revert, in words: withdrawing more than the pool holds for this lender
@@ -248,3 +247,29 @@ def test_signed_out__dashboards_ask_to_sign_in(dapp, browser, accounts):
         page.goto(dapp.url + f"/#/{route}")
         page.get_by_test_id("signed-out").wait_for()
         assert page.get_by_role("link", name="Sign in with your wallet").is_visible()
+
+
+CACHED_JS = """async () => {
+  const paths = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) paths.push(new URL(request.url).pathname);
+  }
+  return paths;
+}"""
+
+
+def test_pwa__manifest_and_service_worker__shell_cached_data_never(dapp, browser, accounts):
+    page = dapp.page(browser, accounts[10].address)
+    page.goto(dapp.url + "/")
+    page.get_by_test_id("loan-table").wait_for()
+    manifest = page.evaluate("() => fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())")
+    assert manifest["name"] and manifest["start_url"] and manifest["display"] == "standalone"
+    assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.get_by_test_id("loan-table").wait_for()
+    assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+    cached = page.evaluate(CACHED_JS)
+    assert any(p.startswith("/assets/") and p.endswith(".js") for p in cached), cached
+    assert not [p for p in cached if p in ("/config.json", "/deployment.json") or p.startswith("/index/")], cached

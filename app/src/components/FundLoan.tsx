@@ -2,7 +2,8 @@
 // (`TokenAPI.ensure_allowance`), then `Loan.fundLoan(amount)`; the notes (1 per token unit) come to the wallet.
 import { useEffect, useState } from "react";
 import type { Address, TransactionReceipt } from "viem";
-import { LoanAbi, UserRegistryAbi } from "../generated/abi";
+import { LoanAbi } from "../generated/abi/Loan";
+import { UserRegistryAbi } from "../generated/abi/UserRegistry";
 import { useApp } from "../lib/context";
 import { formatAmount, parseAmount, toBigInt, toPlainAmount, AmountError } from "../lib/money";
 import { useWallet } from "../lib/wallet";

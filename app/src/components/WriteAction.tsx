@@ -3,7 +3,7 @@
 // → result (gas used) or the contract's error in words.
 import { useCallback, useRef, useState, type ReactNode } from "react";
 import type { Abi, Address, Hash, TransactionReceipt } from "viem";
-import { IERC20MetadataAbi } from "../generated/abi";
+import { IERC20MetadataAbi } from "../generated/abi/IERC20Metadata";
 import { useApp } from "../lib/context";
 import { decodeRevert } from "../lib/errors";
 import { formatAmount } from "../lib/money";

@@ -1,7 +1,8 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from "react";
-import { createPublicClient, defineChain, http, type Address, type Chain, type PublicClient } from "viem";
-import { IERC20MetadataAbi } from "../generated/abi";
+import { defineChain, http, type Address, type Chain } from "viem";
+import { IERC20MetadataAbi } from "../generated/abi/IERC20Metadata";
 import { absoluteUrl, contractAddress, loadConfig, optionalContractAddress, type AppConfig, type Deployment } from "./config";
+import { makePublicClient, type AppPublicClient } from "./clients";
 import { IndexApi } from "./index-api";
 import { OracleApi } from "./oracle";
 
@@ -25,7 +26,7 @@ export type AppValue = {
   chain: Chain;
   addresses: Addresses;
   token: TokenInfo;
-  publicClient: PublicClient;
+  publicClient: AppPublicClient;
   index: IndexApi;
   oracle: OracleApi;
 };
@@ -65,7 +66,7 @@ export async function buildApp(): Promise<AppValue> {
   const { config, deployment } = await loadConfig();
   const chain = chainFromConfig(config);
   const addresses = addressesOf(deployment);
-  const publicClient = createPublicClient({ chain, transport: http(config.rpcUrl, { batch: true }) }) as PublicClient;
+  const publicClient = makePublicClient(chain, http(config.rpcUrl, { batch: true }));
   let decimals: number;
   let symbol: string;
   try {

@@ -1,7 +1,7 @@
 // Turns whatever a write threw (viem errors, RPC errors, wallet errors) into one sentence for the user: the
 // contract's custom error decoded with every published ABI and said in words, never a raw revert blob.
 import { BaseError, ContractFunctionRevertedError, decodeErrorResult, type Hex } from "viem";
-import { allErrorsAbi } from "../generated/abi";
+import { allErrorsAbi } from "../generated/abi/errors";
 import { formatAmount, formatDateTime, formatBps, shortAddress } from "./money";
 
 /** How amounts and dates in error sentences are written (the token's decimals when known). */

@@ -1,8 +1,8 @@
 // The KYC / credit oracle (sdk/disfruta/oracle; the Python client sdk/disfruta/oracle_client.py makes the same
 // calls): Sign-In with Ethereum, KYC submission and attestations, credit assessments.
 import { useCallback, useSyncExternalStore } from "react";
-import { getAddress, type Address, type WalletClient } from "viem";
-import { createSiweMessage } from "viem/siwe";
+import { getAddress, type Address } from "viem";
+import type { AppWalletClient } from "./clients";
 import { ApiError, detailText } from "./index-api";
 import { useApp } from "./context";
 import { useWallet } from "./wallet";
@@ -295,8 +295,9 @@ export class OracleApi {
   }
 
   /** EIP-4361: asks a nonce, has the wallet `personal_sign` the message, exchanges it for tokens. */
-  async signIn(walletClient: WalletClient, address: Address): Promise<Session> {
-    const info = await this.nonce();
+  async signIn(walletClient: AppWalletClient, address: Address): Promise<Session> {
+    // The SIWE helper is fetched alongside the nonce (its own small chunk: only signing in needs it).
+    const [info, { createSiweMessage }] = await Promise.all([this.nonce(), import("./siwe")]);
     const account = getAddress(address);
     const message = createSiweMessage({
       address: account,

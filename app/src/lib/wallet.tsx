@@ -1,7 +1,8 @@
 // The user's wallet: an EIP-1193 provider (EIP-6963 announcements, else window.ethereum). Writes go only through
 // it (a viem wallet client with `custom(provider)`); the app never holds a key.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { createWalletClient, custom, getAddress, numberToHex, type Address, type EIP1193Provider, type WalletClient } from "viem";
+import { custom, getAddress, numberToHex, type Address, type EIP1193Provider } from "viem";
+import { makeWalletClient, type AppWalletClient } from "./clients";
 import { useApp } from "./context";
 
 export type WalletStatus = "missing" | "disconnected" | "wrong-network" | "ready";
@@ -12,7 +13,7 @@ export type WalletValue = {
   chainId?: number;
   connect(): Promise<void>;
   switchNetwork(): Promise<void>;
-  walletClient?: WalletClient;
+  walletClient?: AppWalletClient;
   /** The wallet's name (from EIP-6963) when known. */
   walletName?: string;
   /** The last connect / switch failure, in words. */
@@ -168,7 +169,7 @@ export function WalletProvider({ children }: { children: ReactNode }) {
   const walletClient = useMemo(
     () =>
       provider && address && status === "ready"
-        ? createWalletClient({ account: address, chain, transport: custom(provider) })
+        ? makeWalletClient(address, chain, custom(provider))
         : undefined,
     [provider, address, status, chain],
   );

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { Banner, Button, Card, Mono, PageTitle, Stat } from "../components/ui";
-import { UserRegistryAbi } from "../generated/abi";
+import { UserRegistryAbi } from "../generated/abi/UserRegistry";
 import { useApp } from "../lib/context";
 import { ApiError } from "../lib/index-api";
 import { OracleUnavailable, SignedOut, useSession, type KycStatus } from "../lib/oracle";

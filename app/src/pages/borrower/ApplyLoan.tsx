@@ -4,7 +4,9 @@
 // as the SDK's `loans.apply` sends it.
 import { useMemo, useState } from "react";
 import { decodeEventLog, type Address } from "viem";
-import { InterestCalculatorAbi, LoanFactoryAbi, UserRegistryAbi } from "../../generated/abi";
+import { InterestCalculatorAbi } from "../../generated/abi/InterestCalculator";
+import { LoanFactoryAbi } from "../../generated/abi/LoanFactory";
+import { UserRegistryAbi } from "../../generated/abi/UserRegistry";
 import { GradeBadge } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { optionalContractAddress } from "../../lib/config";

@@ -1,7 +1,7 @@
 // The credit assessment: the applicant form (the oracle's `Applicant`), the result (grade, score, decision, limit,
 // the rate the factory charges that grade, the top reasons) and the signed credit attestation it carries.
 import { useEffect, useState, type FormEvent } from "react";
-import { LoanFactoryAbi } from "../../generated/abi";
+import { LoanFactoryAbi } from "../../generated/abi/LoanFactory";
 import { GradeBadge } from "../../components/ui";
 import { useApp } from "../../lib/context";
 import { formatAmount, formatApr, formatPct, toBigInt } from "../../lib/money";

@@ -5,7 +5,8 @@
 import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import type { Address } from "viem";
-import { AutopayAbi, LoanAbi } from "../../generated/abi";
+import { AutopayAbi } from "../../generated/abi/Autopay";
+import { LoanAbi } from "../../generated/abi/Loan";
 import { GradeBadge } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";

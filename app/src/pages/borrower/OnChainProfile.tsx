@@ -2,7 +2,7 @@
 // the registry's multicall of the two) and the on-chain profile read back from UserRegistry.
 import { useRef, useState } from "react";
 import { encodeFunctionData, getAddress, type Address, type Hex } from "viem";
-import { UserRegistryAbi } from "../../generated/abi";
+import { UserRegistryAbi } from "../../generated/abi/UserRegistry";
 import { GradeBadge } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";

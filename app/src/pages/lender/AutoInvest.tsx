@@ -1,7 +1,7 @@
 // "Auto-invest criteria": exactly the fields of `LendingPool.setCriteria(ILendingPool.Criteria)` (the SDK's
 // AutoInvestCriteria: purposes as a bit set over the factory's purpose codes), the current ones from `criteriaOf`.
 import { useEffect, useState } from "react";
-import { LendingPoolAbi } from "../../generated/abi";
+import { LendingPoolAbi } from "../../generated/abi/LendingPool";
 import { GradeBadge } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";

@@ -4,7 +4,8 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import type { Address } from "viem";
-import { LendingPoolAbi, LoanAbi } from "../../generated/abi";
+import { LendingPoolAbi } from "../../generated/abi/LendingPool";
+import { LoanAbi } from "../../generated/abi/Loan";
 import { GradeBadge, StatusPill, Table } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";

@@ -3,7 +3,8 @@
 // the loan for the amount (loans.fund). One note = one token unit of principal.
 import { useEffect, useState } from "react";
 import type { Address } from "viem";
-import { LendingPoolAbi, LoanAbi } from "../../generated/abi";
+import { LendingPoolAbi } from "../../generated/abi/LendingPool";
+import { LoanAbi } from "../../generated/abi/Loan";
 import { GradeBadge, ProgressBar } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";

@@ -4,7 +4,8 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import type { Address } from "viem";
-import { LoanAbi, NoteMarketAbi } from "../../generated/abi";
+import { LoanAbi } from "../../generated/abi/Loan";
+import { NoteMarketAbi } from "../../generated/abi/NoteMarket";
 import { Mono, Table } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";

@@ -1,7 +1,8 @@
 // "Pool cash": the lender's idle cash in the LendingPool (`lenderBalances`, as the SDK's pool.balance reads it),
 // Deposit (approve the pool, then `deposit(amount)`) and Withdraw (`withdraw(amount)`).
 import { useState } from "react";
-import { IERC20MetadataAbi, LendingPoolAbi } from "../../generated/abi";
+import { IERC20MetadataAbi } from "../../generated/abi/IERC20Metadata";
+import { LendingPoolAbi } from "../../generated/abi/LendingPool";
 import { Stat } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";
