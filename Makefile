@@ -54,9 +54,10 @@ test: setup app
 demo: setup app
 	disfruta demo --serve
 
-# Gas against the DESIGN.md targets, scale to 1,000 lenders, throughput, oracle load, memory -> bench/results.json
-bench: setup
-	source tools/services.sh && setup_postgres && setup_redis && python -m bench
+# Gas against the DESIGN.md targets, scale to 1,000 lenders, throughput, oracle load, memory, index, the dApp's
+# bundle and first load -> bench/results.json
+bench: setup app
+	source tools/services.sh && setup_postgres && setup_redis && setup_chromium && python -m bench
 
 # The deep security campaign: forge invariants, halmos proofs, slither (prints the counts)
 verify: setup

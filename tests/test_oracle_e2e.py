@@ -56,3 +56,28 @@ def test_oracle_process__session_used_at_once__always_valid(service):
         session = oracle.sign_in(Account.create())
         assert oracle.submit_kyc(session, ["lender"], PROFILE,
                                  [{"kind": "passport", "sha256": "cd" * 32}])["kyc_status"] == "pending"
+
+
+def test_oracle_process__chain_clock__attestations_count_from_the_chain_after_time_travel(market, chain, admin,
+                                                                                         deployment, stranger, warp):
+    """After time travel the chain is ahead of the wall clock: with ``attestation_clock = "chain"`` the signed
+    deadline and validity count from the chain's latest block, so the attestations still apply (`make demo` serves
+    its dApp after a year of repayments)."""
+    signer = Account.create()
+    market.registry.addSigner(signer.address, sender=admin)
+    warp(chain.blocks.head.timestamp + 400 * 86_400)
+    head = chain.blocks.head.timestamp
+    with OracleProcess(market.registry.address, chain.chain_id, chain.provider.uri, signer_key=signer.key.hex(),
+                       settings={"ATTESTATION_CLOCK": "chain"}) as service:
+        oracle = OracleClient(service.url)
+        wallet = Account.create()
+        session = oracle.sign_in(wallet)
+        oracle.submit_kyc(session, ["lender"], PROFILE, [{"kind": "passport", "sha256": "ef" * 32}])
+        operator = oracle.operator_sign_in(OracleProcess.OPERATOR, service.operator_password,
+                                           service.operator_totp())
+        oracle.review(operator, wallet.address, "approve", "documents match")
+        kyc = oracle.kyc_attestation(session)
+    assert kyc.attestation.deadline >= head + 86_400 - 60 and kyc.attestation.valid_until > head + 300 * 86_400
+    client = Disfruta.from_web3(chain.provider.web3, deployment)
+    client.as_account(stranger.address).registry.submit_attestations(kyc.attestation, kyc.signature, kyc.signer)
+    assert client.registry.user(wallet.address).is_verified_lender

@@ -105,12 +105,13 @@ def run_demo(network: str = "ethereum:local:foundry", months: int = 12, *, serve
         console.rule("[bold]2. The KYC/credit oracle starts")
         site_port = free_port() if serve else 0
         site_origin = f"http://127.0.0.1:{site_port}"
-        # Served, the app signs users in with this oracle: its pages are on another origin (CORS), and the
-        # EIP-4361 domain is the dApp's.
+        # Attestations count from the chain's time (the demo travels a year ahead of the wall clock). Served, the app
+        # signs users in with this oracle: its pages are on another origin (CORS), the EIP-4361 domain is the dApp's.
         web = {"CORS_ORIGINS": site_origin, "SIWE_DOMAIN": f"127.0.0.1:{site_port}", "SIWE_URI": site_origin}
         service = stack.enter_context(OracleProcess(deployment.address("UserRegistry"), provider.chain_id,
                                                     provider.uri, signer_key=signer.key.hex(),
-                                                    settings=web if serve else None))
+                                                    settings={"ATTESTATION_CLOCK": "chain",
+                                                              **(web if serve else {})}))
         oracle = OracleClient(service.url)
         stack.callback(oracle.close)
         model = oracle.model()

@@ -118,3 +118,32 @@ def test_app_serve__bad_input__one_line_error_nothing_started(tmp_path, dist, ar
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith(message), result.output
     assert "Traceback" not in result.output and len(lines) <= 2
+
+
+def test_site__port_in_use__one_clear_error_nothing_left_running(tmp_path, dist, deployment_file, rpc):
+    import socket
+
+    from disfruta.index.webapp import Site
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        site = Site(database=tmp_path / "i.db", deployment_file=deployment_file, rpc_url=rpc, oracle_url=ORACLE,
+                    dist=dist, port=port, follow=False)
+        with pytest.raises(ConfigurationError, match=f"cannot serve on 127.0.0.1:{port}: Address already in use"):
+            site.__enter__()
+    assert site._threads == []
+
+
+def test_site__no_follow__serves_and_writes_nothing_to_the_index(tmp_path, dist, deployment_file, rpc):
+    import httpx
+
+    from disfruta.index.webapp import Site
+
+    with Site(database=tmp_path / "i.db", deployment_file=deployment_file, rpc_url=rpc, oracle_url=ORACLE,
+              dist=dist, follow=False) as site:
+        assert httpx.get(f"{site.url}/config.json").json()["rpcUrl"] == rpc
+        status = httpx.get(f"{site.url}/index/v1/status")
+        assert (status.status_code, status.json()["block"]) == (200, -1), status.text  # nothing indexed
+        assert httpx.get(f"{site.url}/index/v1/loans").json()["items"] == []

@@ -37,3 +37,8 @@ def test_cors__other_origin_or_none_configured__no_allow_header(make_service):
 def test_cors__not_an_origin__refused_by_name(make_settings, bad):
     with pytest.raises(ValidationError, match="is not an origin"):
         make_settings(cors_origins=f"{APP},{bad}")
+
+
+def test_attestation_clock__chain_without_a_chain__refused_by_name(make_settings):
+    with pytest.raises(ValidationError, match="attestation_clock 'chain' needs rpc_url"):
+        make_settings(attestation_clock="chain", rpc_url=None)

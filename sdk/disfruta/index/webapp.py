@@ -16,6 +16,7 @@ the RPC and the oracle, and no framing (a dApp in a hostile frame is a clickjack
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, MutableMapping
@@ -154,6 +155,7 @@ class Site:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._server: Any = None
+        self._socket: socket.socket | None = None
         self.errors: list[BaseException] = []
 
     @property
@@ -166,17 +168,24 @@ class Site:
         from disfruta.client import Disfruta
         from disfruta.index.api import create_app
 
-        self.indexer.sync()
+        if self.follow:  # otherwise another process indexes (`disfruta index run`): this one only reads
+            self.indexer.sync()
         core = Disfruta.connect(self.rpc_url, self.indexer.deployment).core
         site = create_site(self.dist, self.config, self.deployment_file, create_app(self.indexer.engine, core,
                                                                                      live_cache_seconds=0))
-        if self.port == 0:
-            from disfruta.oracle_process import free_port
-
-            self.port = free_port()
+        # Bound here, in the caller's thread: a port in use is a clear error now, not a log line from uvicorn's.
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise ConfigurationError(f"cannot serve on {self.host}:{self.port}: {exc.strerror or exc}") from None
+        self.port = sock.getsockname()[1]
+        self._socket = sock
         self._server = uvicorn.Server(uvicorn.Config(site, host=self.host, port=self.port, log_level="warning",
                                                      lifespan="off"))
-        self._start(self._server.run, "site")
+        self._start(lambda: self._server.run(sockets=[sock]), "site")
         if self.follow:
             self._start(self._follow, "index")
         deadline = time.monotonic() + 30
@@ -221,4 +230,7 @@ class Site:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
 

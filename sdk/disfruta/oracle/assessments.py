@@ -61,10 +61,11 @@ def assess_and_sign(ctx: OracleContext, db: Session, wallet: str, payload: Asses
     expires = now + timedelta(days=ctx.settings.credit_validity_days)
     signed = None
     if result.grade is not None:  # signed before anything is written (see signing.sign)
+        at = ctx.attestation_now()
         signed = signing.sign(ctx, CreditAttestation(
             user=wallet, grade=int(result.grade), borrow_limit=result.borrow_limit,
-            valid_until=int(expires.timestamp()), nonce=nonce,
-            deadline=int(now.timestamp()) + ctx.settings.attestation_deadline_seconds,
+            valid_until=at + int(timedelta(days=ctx.settings.credit_validity_days).total_seconds()), nonce=nonce,
+            deadline=at + ctx.settings.attestation_deadline_seconds,
         ))
     row = CreditAssessment(
         id=new_id(), user_id=user.id, credit_score=result.score,

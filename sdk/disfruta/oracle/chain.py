@@ -87,6 +87,13 @@ class RegistryClient:
             raise ChainError(f"cannot read the user's record from the registry: {exc.__class__.__name__}") from exc
         return DefaultRecord(int(view[10]), int(view[11]))  # UserView.defaults, UserView.lastDefaultAt
 
+    def block_time(self) -> int:
+        """The latest block's timestamp (what the registry judges deadlines and validity by)."""
+        try:
+            return int(self.w3.eth.get_block("latest")["timestamp"])
+        except Exception as exc:  # noqa: BLE001 — any node failure is the same 503 to the caller
+            raise ChainError(f"cannot read the chain's time: {type(exc).__name__}") from None
+
     def is_signer(self, address: str) -> bool:
         try:
             return bool(self.registry.functions.isSigner(to_checksum_address(address)).call())

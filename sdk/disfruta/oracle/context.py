@@ -38,6 +38,16 @@ class OracleContext:
     def now(self) -> datetime:
         return datetime.fromtimestamp(int(self.clock()), UTC)
 
+    def attestation_now(self) -> int:
+        """What attestation deadlines and validity count from: the clock, or the chain's latest block time
+        (``attestation_clock = "chain"``)."""
+        if self.settings.attestation_clock == "chain" and self.registry is not None:
+            try:
+                return self.registry.block_time()
+            except ChainError as exc:
+                raise ApiError(503, str(exc)) from None
+        return int(self.clock())
+
     @property
     def registry_address(self) -> str:
         if self.settings.registry_address is None:

@@ -115,7 +115,7 @@ def sign(ctx: OracleContext, db: Session, wallet: str, actor: str, nonce: int | 
     user = get_user(db, wallet)
     if user.kyc_status != "approved" or user.kyc_commitment is None:
         raise conflict(f"KYC of {wallet} is {user.kyc_status}, not approved")
-    now = int(ctx.now().timestamp())
+    now = ctx.attestation_now()
     att = KycAttestation(
         user=wallet, roles=user.roles, kyc_commitment=bytes.fromhex(user.kyc_commitment[2:]),
         valid_until=now + int(timedelta(days=ctx.settings.kyc_validity_days).total_seconds()),

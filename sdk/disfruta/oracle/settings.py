@@ -10,6 +10,8 @@ import binascii
 import re
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -58,6 +60,10 @@ class OracleSettings(BaseSettings):
     # that applies it: 360 days leaves a margin for clock skew between this service and the chain.
     kyc_validity_days: int = Field(360, ge=1, le=3 * 365)
     credit_validity_days: int = Field(90, ge=1, le=365)
+    # What an attestation's deadline and validity count from. The registry judges them by block.timestamp: "chain"
+    # (needs rpc_url) reads the latest block's time, for chains whose clock is not the wall clock (a local chain
+    # after time travel, as in `make demo`); "system" (the default) uses this machine's clock.
+    attestation_clock: Literal["system", "chain"] = "system"
     attestation_deadline_seconds: int = Field(86_400, ge=60)
     token_decimals: int = Field(6, ge=0, le=36)
     scorecard_path: Path | None = Field(None, description="A scorecard artifact; the packaged one by default")
@@ -78,6 +84,12 @@ class OracleSettings(BaseSettings):
             if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
                 raise ValueError(f"cors_origins: {origin!r} is not an origin (scheme://host[:port], no path)")
         return value
+
+    @model_validator(mode="after")
+    def _chain_clock_needs_a_chain(self) -> OracleSettings:
+        if self.attestation_clock == "chain" and not (self.rpc_url and self.registry_address):
+            raise ValueError("attestation_clock 'chain' needs rpc_url and registry_address (the chain to read)")
+        return self
 
     @property
     def cors_origin_list(self) -> list[str]:
