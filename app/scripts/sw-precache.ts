@@ -3,6 +3,8 @@
 // .vite/manifest.json). The worker caches that shell only; config.json, deployment.json, the index, the oracle and
 // the RPC are never cached (network only: data stays live).
 import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Plugin } from "vite";
 
 const SHELL_EXTRA = ["./", "./index.html", "./manifest.webmanifest", "./icon.svg", "./icon-192.png", "./icon-512.png"];
@@ -50,17 +52,49 @@ self.addEventListener("fetch", (event) => {
 `;
 }
 
+/**
+ * The cache version: a hash of every shell file's name AND contents. A file whose name carries no content hash
+ * (the manifest, the icons, index.html) still gets a new cache when it changes, so users receive it.
+ */
+export function shellVersion(entries: ReadonlyArray<readonly [name: string, content: string | Uint8Array | null]>): string {
+  const h = createHash("sha256");
+  for (const [name, content] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    h.update(`${name}\0`);
+    if (content === null) h.update("\u0001missing");
+    else {
+      const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+      h.update(`${bytes.length}\0`);
+      h.update(bytes);
+    }
+    h.update("\n");
+  }
+  return h.digest("hex").slice(0, 12);
+}
+
 export function swPrecache(): Plugin {
+  let publicDir = "";
   return {
     name: "disfruta-sw-precache",
     apply: "build",
+    configResolved(config) {
+      publicDir = config.publicDir;
+    },
     generateBundle(_options, bundle) {
-      const built = Object.keys(bundle)
+      const builtNames = Object.keys(bundle)
         .filter((f) => !f.endsWith(".map") && !f.startsWith(".vite/") && f !== "sw.js")
-        .filter((f) => /\.(js|css|html|svg|png|webmanifest|woff2?)$/.test(f))
-        .map((f) => `./${f}`);
+        .filter((f) => /\.(js|css|html|svg|png|webmanifest|woff2?)$/.test(f));
+      const built = builtNames.map((f) => `./${f}`);
       const files = [...new Set([...SHELL_EXTRA, ...built])].sort();
-      const version = createHash("sha256").update(files.join("\n")).digest("hex").slice(0, 12);
+      // The contents: the bundle's own files as emitted, the public ones (manifest, icons) as on disk.
+      const contentOf = (file: string): string | Uint8Array | null => {
+        const name = file.replace(/^\.\//, "");
+        const out = bundle[name];
+        if (out) return out.type === "chunk" ? out.code : out.source;
+        if (!name) return null; // "./" is index.html, hashed under its own name
+        const onDisk = publicDir ? join(publicDir, name) : "";
+        return onDisk && existsSync(onDisk) ? readFileSync(onDisk) : null;
+      };
+      const version = shellVersion(files.map((f) => [f, contentOf(f)] as const));
       this.emitFile({ type: "asset", fileName: "sw.js", source: serviceWorkerSource(files, version) });
     },
   };

@@ -1,6 +1,8 @@
 import { lazy, Suspense } from "react";
-import { HashRouter, Route, Routes } from "react-router";
+import type { ReactNode } from "react";
+import { HashRouter, Route, Routes, useLocation } from "react-router";
 import Layout from "./components/Layout";
+import RouteErrorBoundary from "./components/RouteErrorBoundary";
 import { PageTitle, Spinner } from "./components/ui";
 import { AppProvider } from "./lib/context";
 import { WalletProvider } from "./lib/wallet";
@@ -12,6 +14,12 @@ const SignIn = lazy(() => import("./pages/SignIn"));
 const BorrowerDashboard = lazy(() => import("./pages/borrower/BorrowerDashboard"));
 const LenderDashboard = lazy(() => import("./pages/lender/LenderDashboard"));
 
+/** The routes' error boundary, cleared when the user goes to another page. */
+function PageBoundary({ children }: { children: ReactNode }) {
+  const { pathname } = useLocation();
+  return <RouteErrorBoundary resetKey={pathname}>{children}</RouteErrorBoundary>;
+}
+
 function NotFound() {
   return <PageTitle sub="There is no page at this address.">Page not found</PageTitle>;
 }
@@ -22,6 +30,7 @@ export default function App() {
       <WalletProvider>
         <HashRouter>
           <Layout>
+            <PageBoundary>
             <Suspense fallback={<Spinner label="Loading the page…" />}>
             <Routes>
               <Route path="/" element={<Marketplace />} />
@@ -32,6 +41,7 @@ export default function App() {
               <Route path="*" element={<NotFound />} />
             </Routes>
             </Suspense>
+            </PageBoundary>
           </Layout>
         </HashRouter>
       </WalletProvider>

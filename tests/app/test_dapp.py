@@ -38,13 +38,15 @@ WATCH_JS = """([e, key, sent]) => {
 }"""
 
 
-def write(scope: Any, label: str, *, expect_error: bool = False, expect_approval: bool = False) -> str:
+def write(scope: Any, label: str, *, expect_error: bool = False, expect_approval: bool = False,
+          preview_has: tuple[str, ...] = ()) -> str:
     """Starts the write ``label`` in ``scope``, checks its preview (with the gas estimate), confirms every step (an
     approval first when the allowance is short) and returns the result's text (or the decoded error's, with
     ``expect_error``)."""
     action = scope.locator(f'[data-testid=write-action][data-label="{label}"]')
     page = action.page
     sent = int(action.get_attribute("data-sent") or 0)
+    previews: list[str] = []
     for step in range(4):
         action.evaluate(f"(e, a) => ({WATCH_JS})([e, a[0], a[1]])", [label, sent + step])
         if step == 0:
@@ -58,11 +60,14 @@ def write(scope: Any, label: str, *, expect_error: bool = False, expect_approval
             raise AssertionError(f"{label}: step {step} did not settle: {state['text']}")
         if state["phase"] == "done":
             assert not expect_error, f"{label}: confirmed, but a revert was expected"
+            for text in preview_has:
+                assert any(text in p for p in previews), (text, previews)
             return state["text"]
         if state["phase"] == "failed":
             assert expect_error, f"{label}: {state['text']}"
             return state["text"]
         assert "Network fee" in state["text"], state["text"]
+        previews.append(state["text"])
         if step == 0 and expect_approval:  # the allowance is short: the approval comes first, and says so
             assert "Approval needed first" in state["text"], state["text"]
     raise AssertionError(f"{label}: more than three steps")
@@ -274,3 +279,63 @@ def test_pwa__manifest_and_service_worker__shell_cached_data_never(dapp, browser
     cached = page.evaluate(CACHED_JS)
     assert any(p.startswith("/assets/") and p.endswith(".js") for p in cached), cached
     assert not [p for p in cached if p in ("/config.json", "/deployment.json") or p.startswith("/index/")], cached
+
+
+def test_note_market_autopay_payoff__in_the_browser(dapp, browser, accounts, project, market, onboard, borrower,
+                                                    shoot):
+    """A lender sells notes at a discount, another buys them; the borrower enrols in autopay, then pays the loan off
+    (the loan set up from the test: onboarded, applied, approved, funded and drawn on chain)."""
+    from disfruta.attestations import Role
+
+    seller, buyer, admin = accounts[11], accounts[10], accounts[0]
+    token = market.asset
+    unit = 10 ** token.decimals()
+    for who in (seller, buyer):
+        onboard(who, Role.LENDER)
+    onboard(borrower, Role.BORROWER, grade=8)
+    tx = market.factory.createLoan(1_000 * unit, 12, 0, 14 * 86_400, sender=borrower)
+    loan = project.Loan.at(tx.events.filter(market.factory.LoanCreated)[0].loan)
+    market.factory.approveLoan(loan.loanId(), sender=accounts[7])
+    for who, amount in ((seller, 1_000), (buyer, 1_000), (borrower, 2_000)):
+        token.mint(who, amount * unit, sender=admin)
+    token.approve(loan.address, 1_000 * unit, sender=seller)
+    loan.fundLoan(1_000 * unit, sender=seller)
+    loan.withdrawFunds(sender=borrower)
+    loan_id = loan.loanId()
+    dapp.site.wait_indexed()
+
+    s = dapp.page(browser, seller.address)
+    sign_in(s, dapp)
+    s.goto(dapp.url + "/#/lender")
+    market_section = s.get_by_test_id("section-note-market")
+    market_section.get_by_label("Notes of loan").select_option(str(loan_id))
+    held = loan.balanceOf(seller)
+    market_section.get_by_label("Notes to sell").fill("250")  # notes count in token units, as the SDK shows them
+    market_section.get_by_label("Premium or discount (%)").fill("-2")
+    write(market_section, "Sell", preview_has=("Seller fee", "TUSD"))
+    assert held == 1_000 * unit and loan.allowance(seller, market.note_market.address) >= 250 * unit
+    market_section.get_by_test_id("my-listing-row").first.wait_for()
+    shoot(s, "note-market-listed")
+
+    bu = dapp.page(browser, buyer.address)
+    sign_in(bu, dapp)
+    bu.goto(dapp.url + "/#/lender")
+    listing = bu.get_by_test_id("listing-row").first
+    listing.wait_for()
+    listing.get_by_label(re.compile(r"^Notes to buy")).fill("125")
+    write(listing, "Buy")
+    assert (loan.balanceOf(buyer), loan.balanceOf(seller)) == (125 * unit, 875 * unit)
+    shoot(bu, "note-market-bought")
+
+    b = dapp.page(browser, borrower.address)
+    sign_in(b, dapp)
+    b.goto(dapp.url + "/#/borrower")
+    my = b.get_by_test_id("section-my-loans")
+    my.get_by_role("button", name=f"Autopay for loan #{loan_id}").click()
+    cap = my.get_by_label(re.compile(rf"Autopay cap per collection for loan #{loan_id}"))
+    cap.fill("100")
+    write(my, "Enrol in autopay")
+    assert market.autopay.capOf(loan.address) == 100 * unit
+    write(my, "Pay off the loan")
+    assert loan.status() == LoanStatus.REPAID
+    shoot(b, "borrower-paid-off")

@@ -5,6 +5,7 @@ import type { Address, TransactionReceipt } from "viem";
 import { LoanAbi } from "../generated/abi/Loan";
 import { UserRegistryAbi } from "../generated/abi/UserRegistry";
 import { useApp } from "../lib/context";
+import { useChainTime } from "../lib/chain-time";
 import { formatAmount, parseAmount, toBigInt, toPlainAmount, AmountError } from "../lib/money";
 import { useWallet } from "../lib/wallet";
 import WriteAction from "./WriteAction";
@@ -22,6 +23,7 @@ export type FundableLoan = {
 export default function FundLoan({ loan, onDone }: { loan: FundableLoan; onDone?: (r: TransactionReceipt) => void }) {
   const { publicClient, token, addresses } = useApp();
   const wallet = useWallet();
+  const chainNow = useChainTime();
   const [text, setText] = useState("");
   const [minNote, setMinNote] = useState<bigint | undefined>(undefined);
   const [verified, setVerified] = useState<boolean | undefined>(undefined);
@@ -67,7 +69,7 @@ export default function FundLoan({ loan, onDone }: { loan: FundableLoan; onDone?
     }
   }
 
-  const open = loan.status === "funding" && loan.funding_deadline * 1000 > Date.now();
+  const open = loan.status === "funding" && loan.funding_deadline > chainNow;
   if (!open) {
     return <p className="text-sm text-slate-600">This loan is not open for funding.</p>;
   }

@@ -1,7 +1,7 @@
 // The one component every write goes through: preview (what happens, amount, fee, gas in units and in the native
 // token, from a simulation) → an approve step first when the ERC-20 allowance is short → the wallet → pending (hash)
 // → result (gas used) or the contract's error in words.
-import { useCallback, useRef, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import type { Abi, Address, Hash, TransactionReceipt } from "viem";
 import { IERC20MetadataAbi } from "../generated/abi/IERC20Metadata";
 import { useApp } from "../lib/context";
@@ -18,13 +18,34 @@ export type WriteRequest = {
   value?: bigint;
 };
 
-export type Approval = { token: Address; spender: Address; amount: bigint };
+/**
+ * What `request()` returns: the call, and optionally the approval it needs (then it wins over the step's
+ * `approval`: a request that waits for a figure still loading knows the approval for that figure; `null` = none).
+ */
+export type WriteRequestWithApproval = WriteRequest & { approval?: Approval | null };
+
+export type Approval = {
+  token: Address;
+  spender: Address;
+  /** What is approved. */
+  amount: bigint;
+  /**
+   * The least the allowance must be, when `amount` adds a margin for a figure that grows with time (a payoff's
+   * interest): an allowance of at least `required` needs no new approval. Defaults to `amount`.
+   */
+  required?: bigint;
+  /** The approved token's symbol and decimals when it is not the market's stablecoin (e.g. a loan's notes). */
+  symbol?: string;
+  decimals?: number;
+  /** What is approved, in words (e.g. "notes of loan #7"); defaults to "your <symbol>". */
+  what?: string;
+};
 
 export type WriteStep = {
   label: string;
   describe?: () => ReactNode;
   /** The call; `null` when there is nothing to do (the form is incomplete). May throw (e.g. AmountError). */
-  request: () => Promise<WriteRequest | null> | WriteRequest | null;
+  request: () => Promise<WriteRequestWithApproval | null> | WriteRequestWithApproval | null;
   approval?: Approval | null;
   fee?: bigint;
 };
@@ -33,7 +54,7 @@ export type WriteActionProps = {
   /** What the button says (e.g. "Deposit"); the confirm button says "Confirm: Deposit". */
   label: string;
   describe?: () => ReactNode;
-  request?: () => Promise<WriteRequest | null> | WriteRequest | null;
+  request?: () => Promise<WriteRequestWithApproval | null> | WriteRequestWithApproval | null;
   approval?: Approval | null;
   /** A protocol fee taken by this action (token units), shown in the preview. */
   fee?: bigint;
@@ -48,7 +69,13 @@ export type WriteActionProps = {
 type Plan = {
   stepIndex: number;
   kind: "approve" | "call";
+  /** What is sent now: the step's call, or the approval before it. */
   call: WriteRequest;
+  /** The step's own call as built for this preview (compared with a fresh build at Confirm). */
+  stepCall: WriteRequest;
+  /** The preview's text and fee as they were when the call was built (what is shown is what is sent). */
+  description: ReactNode;
+  fee?: bigint;
   gas: bigint;
   gasPrice: bigint;
   allowance?: bigint;
@@ -64,6 +91,46 @@ type Phase =
   | { name: "pending"; plan: Plan; hash: Hash }
   | { name: "done"; receipt: TransactionReceipt; plan: Plan }
   | { name: "failed"; message: string; plan?: Plan; hash?: Hash };
+
+const CHANGED = "The form changed since the preview; check it again.";
+
+/** A canonical text of a value, bigint-safe, addresses compared case-insensitively. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v ?? null, (_k, x: unknown) =>
+    typeof x === "bigint" ? `${x.toString()}n` : typeof x === "string" && /^0x[0-9a-fA-F]{40}$/.test(x) ? x.toLowerCase() : x,
+  );
+}
+
+function sameCall(a: WriteRequest, b: WriteRequest): boolean {
+  return (
+    a.address.toLowerCase() === b.address.toLowerCase() &&
+    a.functionName === b.functionName &&
+    canonical(a.args ?? []) === canonical(b.args ?? []) &&
+    (a.value ?? 0n) === (b.value ?? 0n)
+  );
+}
+
+/**
+ * Whether the approval the form needs now (`now`) is covered by the one previewed (`planned`): the same token and
+ * spender, and no more than the previewed amount. Amounts that grow with time (a payoff's interest, within the
+ * previewed margin) still match; a form edit changes the call's arguments, which `sameCall` catches.
+ */
+function sameApproval(now: Approval | undefined, planned: Approval | undefined): boolean {
+  if (!now || !planned) return !now && !planned;
+  return (
+    now.token.toLowerCase() === planned.token.toLowerCase() &&
+    now.spender.toLowerCase() === planned.spender.toLowerCase() &&
+    (now.required ?? now.amount) <= planned.amount
+  );
+}
+
+const effectiveApproval = (a: Approval | null | undefined): Approval | undefined => (a && a.amount > 0n ? a : undefined);
+
+/** The call alone (what goes to the wallet) and the approval it needs (the request's own, else the step's). */
+function built(step: WriteStep, r: WriteRequestWithApproval): { call: WriteRequest; approval: Approval | undefined } {
+  const { approval, ...call } = r;
+  return { call, approval: effectiveApproval(approval !== undefined ? approval : step.approval) };
+}
 
 // viem's typed contract calls want literal ABIs; here the ABI comes from the caller, so the parameters are loose.
 type LooseCall = Record<string, unknown>;
@@ -82,6 +149,11 @@ export default function WriteAction(props: WriteActionProps) {
   ];
   const tokenFmt = { decimals: token.decimals, symbol: token.symbol };
   const amount = (raw: bigint) => formatAmount(raw, token.decimals, token.symbol, { maxFraction: token.decimals });
+  /** An amount of the approved token (the stablecoin unless the approval says otherwise, e.g. a loan's notes). */
+  const approvalAmount = (a: Approval, raw: bigint) => {
+    const decimals = a.decimals ?? token.decimals;
+    return formatAmount(raw, decimals, a.symbol ?? token.symbol, { maxFraction: decimals });
+  };
 
   const prepare = useCallback(
     async (stepIndex: number) => {
@@ -94,20 +166,23 @@ export default function WriteAction(props: WriteActionProps) {
       }
       const account = wallet.address;
       setPhase({ name: "preparing" });
-      let call: WriteRequest | null;
+      let requested: WriteRequestWithApproval | null;
       try {
-        call = await step.request();
+        requested = await step.request();
       } catch (e) {
         if (id === run.current) setPhase({ name: "failed", message: e instanceof Error ? e.message : String(e) });
         return;
       }
-      if (!call) {
+      if (!requested) {
         if (id === run.current) setPhase({ name: "failed", message: "Fill in the form first." });
         return;
       }
+      const { call, approval } = built(step, requested);
       try {
         let plan: Plan;
-        const approval = step.approval && step.approval.amount > 0n ? step.approval : undefined;
+        // Snapshot what the preview says with the call it describes: the form may change while the preview is open.
+        const description = step.describe?.() ?? null;
+        const fee = step.fee;
         let allowance: bigint | undefined;
         let balance: bigint | undefined;
         if (approval) {
@@ -127,7 +202,7 @@ export default function WriteAction(props: WriteActionProps) {
           ]);
         }
         const target: WriteRequest =
-          approval && allowance !== undefined && allowance < approval.amount
+          approval && allowance !== undefined && allowance < (approval.required ?? approval.amount)
             ? { address: approval.token, abi: IERC20MetadataAbi, functionName: "approve", args: [approval.spender, approval.amount] }
             : call;
         const kind = target === call ? "call" : "approve";
@@ -137,7 +212,7 @@ export default function WriteAction(props: WriteActionProps) {
           publicClient.estimateContractGas(params as never),
           publicClient.getGasPrice(),
         ]);
-        plan = { stepIndex, kind, call: target, gas, gasPrice, allowance, balance, approval };
+        plan = { stepIndex, kind, call: target, stepCall: call, description, fee, gas, gasPrice, allowance, balance, approval };
         if (id === run.current) setPhase({ name: "preview", plan });
       } catch (e) {
         if (id === run.current) setPhase({ name: "failed", message: decodeRevert(e, tokenFmt) });
@@ -147,10 +222,54 @@ export default function WriteAction(props: WriteActionProps) {
     [wallet.status, wallet.address, publicClient, props.steps, props.request, props.approval, token],
   );
 
+  // While the preview is open the page may re-render (a figure it reads finishes loading): the snapshot follows the
+  // page only as long as the form still builds the very call previewed. Once it builds another, the preview keeps
+  // saying what Confirm would have sent, and Confirm rebuilds the preview instead of sending.
+  const previewPlan = phase.name === "preview" ? phase.plan : null;
+  useEffect(() => {
+    const plan = previewPlan;
+    const step = plan ? steps[plan.stepIndex] : undefined;
+    if (!plan || !step || plan.kind !== "call") return;
+    let live = true;
+    void (async () => {
+      let fresh: WriteRequestWithApproval | null;
+      try {
+        fresh = await step.request();
+      } catch {
+        return;
+      }
+      if (!live || !fresh) return;
+      const now = built(step, fresh);
+      if (!sameCall(now.call, plan.stepCall) || !sameApproval(now.approval, plan.approval)) return;
+      const description = step.describe?.() ?? null;
+      setPhase((p) => (p.name === "preview" && p.plan === plan ? { name: "preview", plan: { ...plan, description, fee: step.fee } } : p));
+    })();
+    return () => {
+      live = false;
+    };
+    // Re-checked when the page re-renders this action (its props), not on this component's own updates.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.steps, props.describe, props.request, props.approval, props.fee, props.disabled]);
+
   const confirm = async (plan: Plan) => {
     if (!wallet.walletClient || !wallet.address) return;
     const id = ++run.current;
     setPhase({ name: "signing", plan });
+    // Rebuild the call from the form as it is now: if it is not the one previewed, show the new preview instead.
+    const step = steps[plan.stepIndex];
+    let fresh: WriteRequestWithApproval | null = null;
+    try {
+      fresh = step ? await step.request() : null;
+    } catch {
+      fresh = null;
+    }
+    if (id !== run.current) return;
+    const now = step && fresh ? built(step, fresh) : null;
+    if (!now || !sameCall(now.call, plan.stepCall) || !sameApproval(now.approval, plan.approval)) {
+      setNotice(CHANGED);
+      await prepare(plan.stepIndex);
+      return;
+    }
     let hash: Hash;
     try {
       hash = await wallet.walletClient.writeContract({
@@ -256,26 +375,28 @@ export default function WriteAction(props: WriteActionProps) {
             <div className="space-y-1">
               <p className="font-medium text-amber-900">Approval needed first.</p>
               <p>
-                The contract may take {amount(phase.plan.allowance ?? 0n)} of your {token.symbol}; this needs{" "}
-                {amount(phase.plan.approval.amount)}. Approve {amount(phase.plan.approval.amount)} first, then confirm the{" "}
+                The contract may take {approvalAmount(phase.plan.approval, phase.plan.allowance ?? 0n)} of{" "}
+                {phase.plan.approval.what ?? `your ${phase.plan.approval.symbol ?? token.symbol}`}; this needs{" "}
+                {approvalAmount(phase.plan.approval, phase.plan.approval.amount)}. Approve{" "}
+                {approvalAmount(phase.plan.approval, phase.plan.approval.amount)} first, then confirm the{" "}
                 {currentStep.label.toLowerCase()}.
               </p>
             </div>
           ) : (
-            <div>{currentStep.describe?.()}</div>
+            <div>{phase.plan.description}</div>
           )}
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
-            {currentStep.fee !== undefined && phase.plan.kind === "call" && (
+            {phase.plan.fee !== undefined && phase.plan.kind === "call" && (
               <>
                 <dt className="text-slate-500">{props.feeLabel ?? "Fee"}</dt>
-                <dd className="tabular-nums">{amount(currentStep.fee)}</dd>
+                <dd className="tabular-nums">{amount(phase.plan.fee)}</dd>
               </>
             )}
             {phase.plan.balance !== undefined && phase.plan.approval && (
               <>
                 <dt className="text-slate-500">Your balance</dt>
                 <dd className={cx("tabular-nums", phase.plan.balance < phase.plan.approval.amount && "text-red-700")}>
-                  {amount(phase.plan.balance)}
+                  {approvalAmount(phase.plan.approval, phase.plan.balance)}
                   {phase.plan.balance < phase.plan.approval.amount && " — less than needed"}
                 </dd>
               </>
@@ -288,7 +409,7 @@ export default function WriteAction(props: WriteActionProps) {
               {phase.name === "signing"
                 ? "Confirm in your wallet…"
                 : phase.plan.kind === "approve" && phase.plan.approval
-                  ? `Approve ${amount(phase.plan.approval.amount)}`
+                  ? `Approve ${approvalAmount(phase.plan.approval, phase.plan.approval.amount)}${phase.plan.approval.what ? ` (${phase.plan.approval.what})` : ""}`
                   : `Confirm: ${currentStep.label}`}
             </Button>
             <Button variant="secondary" onClick={cancel}>

@@ -14,7 +14,7 @@ type ClientBase = "chain" | "transport" | "request" | "key" | "name" | "type" | 
 /** What the pages use of a public client. */
 export type AppPublicClient = Pick<
   PublicClient,
-  ClientBase | "readContract" | "simulateContract" | "estimateContractGas" | "getGasPrice" | "waitForTransactionReceipt"
+  ClientBase | "readContract" | "simulateContract" | "estimateContractGas" | "getGasPrice" | "getBlock" | "waitForTransactionReceipt"
 >;
 
 /** What the pages use of a wallet client. */
@@ -28,6 +28,7 @@ export function makePublicClient(chain: Chain, transport: Transport): AppPublicC
   return createClient({ chain, transport, key: "public", name: "Public Client", type: "publicClient" }).extend(
     (client) => ({
       estimateContractGas: (args: never) => actions().then((m) => m.estimateContractGas(client, args)),
+      getBlock: (args?: never) => actions().then((m) => m.getBlock(client, args)),
       getGasPrice: () => actions().then((m) => m.getGasPrice(client)),
       readContract: (args: never) => readContract(client, args),
       simulateContract: (args: never) => actions().then((m) => m.simulateContract(client, args)),

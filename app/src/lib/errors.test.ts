@@ -36,7 +36,7 @@ describe("decodeRevert", () => {
   it("says a funding-closed revert in words, with the deadline as a UTC date", () => {
     const data = encodeErrorResult({ abi: LoanAbi, errorName: "LoanFundingClosed", args: [1_767_225_600n, 1_767_312_000n] });
     expect(decodeRevert(simulationError(LoanAbi, data), USDC)).toBe(
-      "The loan is not open for funding: its funding period ended on 2026-01-01 00:00 UTC.",
+      "Too late: the loan's funding period ended on 2026-01-01 00:00 UTC (it is now 2026-01-02 00:00 UTC). No funding is taken after that, and partial funding can only be accepted within the acceptance window that follows it.",
     );
   });
 

@@ -58,7 +58,11 @@ export const ERROR_TEXT: Record<string, Text> = {
     `The amount ${f.amount(big(a[0]))} is not a multiple of the minimum note (${f.amount(big(a[1]))}).`,
   LoanExceedsGoal: (a, f) =>
     `The amount ${f.amount(big(a[0]))} is more than the loan still needs (${f.amount(big(a[1]))}).`,
-  LoanFundingClosed: (a, f) => `The loan is not open for funding: its funding period ended on ${f.date(big(a[0]))}.`,
+  // Thrown by fundLoan after the funding deadline and by acceptPartialFunding after the acceptance window that
+  // follows it (contracts/Loan.sol): a[0] is the funding deadline in both, a[1] the block's time.
+  LoanFundingClosed: (a, f) =>
+    `Too late: the loan's funding period ended on ${f.date(big(a[0]))} (it is now ${f.date(big(a[1]))}). ` +
+    "No funding is taken after that, and partial funding can only be accepted within the acceptance window that follows it.",
   LoanFundingOpen: (a, f) => `The loan's funding period is still open, until ${f.date(big(a[0]))}.`,
   LoanNotVerifiedLender: (a) => `${addr(a[0])} is not a verified lender: complete KYC as a lender first.`,
   LoanBorrowerCannotFund: () => "The borrower cannot fund their own loan.",

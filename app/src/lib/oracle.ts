@@ -172,6 +172,23 @@ export class SignedOut extends Error {
   }
 }
 
+/** The oracle is set up for sign-ins from another site than this one (its SIWE domain is not this page's host). */
+export class OracleMisconfigured extends Error {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(expected: string, actual: string) {
+    super(
+      `The oracle expects sign-ins for ${expected}, but this app runs at ${actual}: set DISFRUTA_ORACLE_SIWE_DOMAIN to ${actual}.`,
+    );
+    this.name = "OracleMisconfigured";
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+const sameAddress = (a: string | undefined | null, b: string | undefined | null) =>
+  !!a && !!b && a.toLowerCase() === b.toLowerCase();
+
 const STORAGE_KEY = "disfruta.oracle.session";
 type Store = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
@@ -263,10 +280,18 @@ export class OracleApi {
     return parsed as T;
   }
 
-  /** A call with the session's bearer token; refreshes it when expired or refused once. */
-  private async authed<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * A call with the session's bearer token; refreshes it when expired or refused once. `account`: the wallet's
+   * address now; a session signed in by another account is not used for it.
+   */
+  private async authed<T>(method: string, path: string, body?: unknown, account?: Address): Promise<T> {
     let session = this.session;
     if (!session) throw new SignedOut();
+    if (account && !sameAddress(session.address, account)) {
+      throw new SignedOut(
+        `You are signed in to the oracle as ${session.address}, but your wallet is on ${getAddress(account)}: sign in again with this account.`,
+      );
+    }
     if (Date.now() > session.expiresAt - 15_000) session = await this.refresh();
     try {
       return await this.call<T>(method, path, body, session.accessToken);
@@ -299,12 +324,17 @@ export class OracleApi {
     // The SIWE helper is fetched alongside the nonce (its own small chunk: only signing in needs it).
     const [info, { createSiweMessage }] = await Promise.all([this.nonce(), import("./siwe")]);
     const account = getAddress(address);
+    // EIP-4361: the domain and URI are this page's own (wallets compare them with the page asking to sign); an
+    // oracle set up for another site would refuse the signature, so the wallet is not asked at all.
+    const host = window.location.host;
+    const origin = window.location.origin;
+    if (info.domain.toLowerCase() !== host.toLowerCase()) throw new OracleMisconfigured(info.domain, host);
     const message = createSiweMessage({
       address: account,
       chainId: info.chain_id,
-      domain: info.domain,
+      domain: host,
       nonce: info.nonce,
-      uri: info.uri,
+      uri: origin,
       version: "1",
       statement: info.statement,
       issuedAt: new Date(Math.floor(Date.now() / 1000) * 1000),
@@ -367,13 +397,16 @@ export class OracleApi {
     return this.authed("POST", "/kyc/submission", submission);
   }
 
-  kycMe(): Promise<KycStatus> {
-    return this.authed("GET", "/kyc/me");
+  kycMe(account?: Address): Promise<KycStatus> {
+    return this.authed("GET", "/kyc/me", undefined, account);
   }
 
-  /** A signed KYC attestation for `UserRegistry.submitKycAttestation` (nonce only when the oracle has no chain). */
-  kycAttestation(nonce?: number): Promise<SignedAttestation> {
-    return this.authed("POST", "/kyc/me/attestation", nonce === undefined ? {} : { nonce });
+  /**
+   * A signed KYC attestation for `UserRegistry.submitKycAttestation` (nonce only when the oracle has no chain).
+   * `account`: the wallet's address; refused when the session belongs to another one.
+   */
+  kycAttestation(nonce?: number, account?: Address): Promise<SignedAttestation> {
+    return this.authed("POST", "/kyc/me/attestation", nonce === undefined ? {} : { nonce }, account);
   }
 
   // ------------------------------------------------------------------ credit
@@ -412,7 +445,7 @@ export function useSession(): {
   const { oracle } = useApp();
   const wallet = useWallet();
   const stored = useSyncExternalStore(oracle.subscribe, oracle.getSession, oracle.getSession);
-  const session = stored && wallet.address && stored.address === wallet.address ? stored : null;
+  const session = stored && sameAddress(stored.address, wallet.address) ? stored : null;
   const signIn = useCallback(async () => {
     if (!wallet.walletClient || !wallet.address) {
       throw new SignedOut("Connect your wallet on the right network first.");

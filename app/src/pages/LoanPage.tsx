@@ -5,6 +5,7 @@ import { Link, useParams } from "react-router";
 import FundLoan from "../components/FundLoan";
 import { Banner, Card, GradeBadge, Mono, PageTitle, ProgressBar, Spinner, Stat, StatusPill, Table } from "../components/ui";
 import { useApp } from "../lib/context";
+import { useChainTime } from "../lib/chain-time";
 import { ApiError, type IndexEvent, type IndexLoanDetail } from "../lib/index-api";
 import { formatAmount, formatApr, formatBps, formatDate, formatDateTime, formatDuration, percentOf, shortAddress, toBigInt } from "../lib/money";
 import { buildSchedule } from "../lib/schedule";
@@ -62,6 +63,7 @@ function eventDetail(e: IndexEvent, fmt: (raw: bigint) => string): string {
 export default function LoanPage() {
   const { id } = useParams();
   const { index, token, config } = useApp();
+  const chainNow = useChainTime();
   const [loan, setLoan] = useState<IndexLoanDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -104,7 +106,7 @@ export default function LoanPage() {
     );
   }
 
-  const now = Math.floor(Date.now() / 1000);
+  const now = chainNow; // deadlines and due dates are the chain's
   const goal = toBigInt(loan.goal);
   const funded = toBigInt(loan.funded);
   const schedule = buildSchedule(loan, now);

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { Banner, Button, Card, Field, GradeBadge, PageTitle, ProgressBar, SelectField, Spinner, StatusPill, Table } from "../components/ui";
 import { useApp } from "../lib/context";
+import { useChainTime } from "../lib/chain-time";
 import { GRADES, IndexUnavailable, LOAN_STATUSES, PURPOSES, type IndexLoan, type LoanFilters, type LoanStatusName, type Page } from "../lib/index-api";
 import { formatAmount, formatApr, formatDuration, parseAmount, percentOf, toBigInt } from "../lib/money";
 
@@ -72,12 +73,8 @@ export default function Marketplace() {
   const [page, setPage] = useState<Page<IndexLoan> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
-  const [now, setNow] = useState(() => Math.floor(Date.now() / 1000));
-
-  useEffect(() => {
-    const t = window.setInterval(() => setNow(Math.floor(Date.now() / 1000)), 30_000);
-    return () => window.clearInterval(t);
-  }, []);
+  // Time left to fund is counted on the chain's clock (re-read every ~15 s).
+  const now = useChainTime();
 
   // What the index is asked (the amount range is applied to the page: the index has no amount filter).
   let filterError: string | null = null;

@@ -6,7 +6,7 @@ import { Banner, Button, Card, Mono, PageTitle, Stat } from "../components/ui";
 import { UserRegistryAbi } from "../generated/abi/UserRegistry";
 import { useApp } from "../lib/context";
 import { ApiError } from "../lib/index-api";
-import { OracleUnavailable, SignedOut, useSession, type KycStatus } from "../lib/oracle";
+import { OracleMisconfigured, OracleUnavailable, SignedOut, useSession, type KycStatus } from "../lib/oracle";
 import { decodeRevert } from "../lib/errors";
 import { useWallet } from "../lib/wallet";
 
@@ -69,7 +69,7 @@ export default function SignIn() {
     try {
       await signIn();
     } catch (e) {
-      if (e instanceof OracleUnavailable || e instanceof SignedOut) setError(e.message);
+      if (e instanceof OracleUnavailable || e instanceof SignedOut || e instanceof OracleMisconfigured) setError(e.message);
       else if (e instanceof ApiError) setError(`The oracle refused the sign-in: ${e.message}`);
       else setError(decodeRevert(e));
     } finally {
@@ -134,7 +134,8 @@ export default function SignIn() {
         ) : (
           <div className="space-y-3">
             <p className="text-sm text-slate-600">
-              Your wallet will ask you to sign a message from {oracle.baseUrl}. Signing it does not send a transaction.
+              Your wallet will ask you to sign a sign-in message for {window.location.host}, checked by the oracle at{" "}
+              {oracle.baseUrl}. Signing it does not send a transaction.
             </p>
             <Button onClick={() => void doSignIn()} disabled={wallet.status !== "ready" || busy}>
               {busy ? "Waiting for your signature…" : "Sign in with Ethereum"}

@@ -140,7 +140,7 @@ export default function KycForm({ defaultRoles, onStatus }: { defaultRoles: Role
   const status = useAsync<KycStatus | null>(async () => {
     if (!session) return null;
     try {
-      const s = await oracle.kycMe();
+      const s = await oracle.kycMe(session.address);
       onStatus?.(s);
       return s;
     } catch (e) {

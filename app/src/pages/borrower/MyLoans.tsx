@@ -10,6 +10,7 @@ import { LoanAbi } from "../../generated/abi/Loan";
 import { GradeBadge } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";
+import { useChainTime } from "../../lib/chain-time";
 import type { IndexLoan } from "../../lib/index-api";
 import { formatAmount, formatApr, formatDate, parseAmount, percentOf, toPlainAmount } from "../../lib/money";
 import { useWallet } from "../../lib/wallet";
@@ -130,14 +131,17 @@ function AutopayControls({ loan, live, onDone }: { loan: IndexLoan; live: Live; 
   // What autopay may still pull under every cap of this borrower (the SDK's `enrol`): one allowance serves all.
   const needed = useAsync(async () => {
     if (!autopay || cap.value === undefined || !address) return null;
+    const forCap = cap.value;
     let others: Address[] = [];
+    let othersUnknown = false;
     try {
       const page = await index.autopay({ borrower: address, active: true, limit: 100 });
       others = page.items.map((e) => e.loan as Address).filter((a) => a.toLowerCase() !== loan.address.toLowerCase());
     } catch {
       others = []; // the index is down: count this loan only (the preview says so)
+      othersUnknown = true;
     }
-    let total = cap.value * BigInt(installmentsLeft(live));
+    let total = forCap * BigInt(installmentsLeft(live));
     for (const other of others) {
       const [otherCap, standing, terms] = await Promise.all([
         publicClient.readContract({ address: autopay, abi: AutopayAbi, functionName: "capOf", args: [other] }) as Promise<bigint>,
@@ -148,8 +152,12 @@ function AutopayControls({ loan, live, onDone }: { loan: IndexLoan; live: Live; 
         BigInt(otherCap) *
         BigInt(installmentsLeft({ statusCode: Number(standing.status), installmentsLeft: Number(standing.installmentsLeft), termMonths: Number(terms.termMonths) }));
     }
-    return { total, others: others.length };
+    // Tied to the cap it was computed for: a figure for another cap is never approved.
+    return { cap: forCap, total, others: others.length, othersUnknown };
   }, [autopay, cap.value?.toString(), address, live.installmentsLeft, live.statusCode]);
+
+  // The allowance figure for the cap in the field now (not a previous one still shown while the new one loads).
+  const need = needed.data && !needed.loading && cap.value !== undefined && needed.data.cap === cap.value ? needed.data : null;
 
   if (!autopay) return <p className="text-xs text-slate-500">Autopay is not deployed on this network.</p>;
   if (live.statusCode > 3) return null;
@@ -178,18 +186,35 @@ function AutopayControls({ loan, live, onDone }: { loan: IndexLoan; live: Live; 
             </p>
             <p>
               It needs an allowance of{" "}
-              <strong>{needed.data ? fmt(needed.data.total) : "…"}</strong> to Autopay: the cap × the {installmentsLeft(live)}{" "}
-              installments left{needed.data && needed.data.others ? `, plus your ${needed.data.others} other enrolled loan(s)` : ""}.
+              <strong>{need ? fmt(need.total) : "…"}</strong> to Autopay: the cap × the {installmentsLeft(live)}{" "}
+              installments left{need && need.others ? `, plus your ${need.others} other enrolled loan(s)` : ""}.
               Autopay never pulls more than is due.
             </p>
+            {need?.othersUnknown ? (
+              <p className="text-amber-800" data-testid="autopay-others-unknown">
+                Your other enrolled loans could not be counted (the index is unavailable): if you have any, this allowance
+                is too small for all of them and autopay may fail to collect on some.
+              </p>
+            ) : null}
             <ErrorNote error={needed.error} />
           </div>
         )}
-        approval={needed.data && needed.data.total > 0n ? { token: token.address, spender: autopay, amount: needed.data.total } : undefined}
+        approval={need && need.total > 0n ? { token: token.address, spender: autopay, amount: need.total } : undefined}
         request={async () => {
           if (cap.value === undefined) return null;
-          if (!needed.data) throw new Error("Still working out the allowance autopay needs: try again in a moment.");
-          return { address: autopay, abi: AutopayAbi, functionName: "enrol", args: [loan.address as Address, cap.value] };
+          // The allowance for this very cap (waiting briefly for one being worked out), never a previous cap's.
+          const now = await needed.settled();
+          if (now.loading) throw new Error("Still working out the allowance autopay needs: try again in a moment.");
+          if (now.error) throw new Error(now.error instanceof Error ? now.error.message : String(now.error));
+          if (!now.data || now.data.cap !== cap.value) throw new Error("The allowance shown is for another cap: try again in a moment.");
+          const total = now.data.total;
+          return {
+            address: autopay,
+            abi: AutopayAbi,
+            functionName: "enrol",
+            args: [loan.address as Address, cap.value],
+            approval: total > 0n ? { token: token.address, spender: autopay, amount: total } : null,
+          };
         }}
         onDone={onDone}
       />
@@ -212,6 +237,7 @@ function AutopayControls({ loan, live, onDone }: { loan: IndexLoan; live: Live; 
 function LoanCard({ loan, onChanged }: { loan: IndexLoan; onChanged: () => void }) {
   const { publicClient, addresses, token } = useApp();
   const [open, setOpen] = useState(false);
+  const chainNow = useChainTime();
   const live = useAsync(() => readLive(publicClient, loan.address as Address, addresses.autopay), [loan.address]);
   const l = live.data;
   const fmt = (v: bigint) => formatAmount(v, token.decimals, token.symbol);
@@ -219,7 +245,7 @@ function LoanCard({ loan, onChanged }: { loan: IndexLoan; onChanged: () => void 
     live.reload();
     onChanged();
   };
-  const now = Math.floor(Date.now() / 1000);
+  const now = chainNow; // the loan's deadlines are compared with the chain's clock
   const status = l?.status ?? loan.status;
   const grade = l ? gradeName(l.grade) : loan.grade;
   const goal = l?.goal ?? BigInt(loan.goal);
@@ -354,7 +380,11 @@ function LoanCard({ loan, onChanged }: { loan: IndexLoan; onChanged: () => void 
                     </p>
                   )
                 }
-                approval={{ token: token.address, spender: loanAddress, amount: dueIsPayoff ? payoffAllowance : due }}
+                approval={
+                  dueIsPayoff
+                    ? { token: token.address, spender: loanAddress, amount: payoffAllowance, required: l.payoff }
+                    : { token: token.address, spender: loanAddress, amount: due }
+                }
                 request={async () => ({
                   address: loanAddress,
                   abi: LoanAbi,
@@ -372,7 +402,7 @@ function LoanCard({ loan, onChanged }: { loan: IndexLoan; onChanged: () => void 
                     takes only what is owed.
                   </p>
                 )}
-                approval={{ token: token.address, spender: loanAddress, amount: payoffAllowance }}
+                approval={{ token: token.address, spender: loanAddress, amount: payoffAllowance, required: l.payoff }}
                 request={async () => ({ address: loanAddress, abi: LoanAbi, functionName: "makeRepayment", args: [MAX_UINT256] })}
                 onDone={done}
               />

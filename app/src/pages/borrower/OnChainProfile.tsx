@@ -6,7 +6,9 @@ import { UserRegistryAbi } from "../../generated/abi/UserRegistry";
 import { GradeBadge } from "../../components/ui";
 import WriteAction from "../../components/WriteAction";
 import { useApp } from "../../lib/context";
+import { useChainTime } from "../../lib/chain-time";
 import { formatAmount, formatDate } from "../../lib/money";
+import { useSession } from "../../lib/oracle";
 import { useWallet } from "../../lib/wallet";
 import type { Assessment, SignedAttestation } from "./CreditAssessment";
 import { ErrorNote, Figures, InfoNote, Loading, Section, gradeName, useAsync } from "./shared";
@@ -108,6 +110,8 @@ const roleText = (roles: number) =>
 export default function OnChainProfile({ assessment, role }: { assessment?: Assessment | null; role: "borrower" | "lender" }) {
   const { addresses, oracle, token } = useApp();
   const { address } = useWallet();
+  const { session } = useSession();
+  const chainNow = useChainTime();
   const user = useRegistryUser(address);
   const kycCache = useRef<SignedAttestation | null>(null);
   const [includeKyc, setIncludeKyc] = useState<boolean | null>(null);
@@ -115,7 +119,7 @@ export default function OnChainProfile({ assessment, role }: { assessment?: Asse
   const [lastSubmitted, setLastSubmitted] = useState<string | null>(null);
 
   const u = user.data;
-  const now = Math.floor(Date.now() / 1000);
+  const now = chainNow; // attestation deadlines are checked against the block's time
   const credit = assessment?.attestation ?? null;
   const creditProblem = !credit
     ? assessment?.decision === "declined"
@@ -135,10 +139,20 @@ export default function OnChainProfile({ assessment, role }: { assessment?: Asse
 
   const kycAttestation = async (): Promise<SignedAttestation> => {
     const cached = kycCache.current;
-    if (cached && Number(cached.message.deadline) > Math.floor(Date.now() / 1000) + 300 && (!u || big(cached.message.nonce) === u.kycNonce)) {
+    if (
+      cached &&
+      address &&
+      String(cached.message.user).toLowerCase() === address.toLowerCase() &&
+      Number(cached.message.deadline) > chainNow + 300 && (!u || big(cached.message.nonce) === u.kycNonce)) {
       return cached;
     }
-    const fresh = (await oracle.kycAttestation()) as SignedAttestation;
+    if (!address) throw new Error("Connect your wallet first.");
+    if (!session) throw new Error("Sign in with your wallet (as this account) to get your KYC attestation.");
+    const fresh = (await oracle.kycAttestation(undefined, address)) as SignedAttestation;
+    // The attestation must be for the account that submits it (the registry would refuse another user's).
+    if (String(fresh.message.user).toLowerCase() !== address.toLowerCase()) {
+      throw new Error("The KYC attestation is for another address: sign in again with the account your wallet shows.");
+    }
     kycCache.current = fresh;
     return fresh;
   };

@@ -58,6 +58,11 @@ export type Async<T> = {
   error: unknown;
   loading: boolean;
   reload: () => void;
+  /**
+   * Waits (at most `timeoutMs`) until the latest run has settled and returns its outcome, read fresh (not from the
+   * render that calls it); `loading` is still true when it timed out.
+   */
+  settled: (timeoutMs?: number) => Promise<{ data: T | undefined; error: unknown; loading: boolean }>;
 };
 
 /** Runs `fn` when `deps` change (and on `reload()`); keeps the last data while reloading. */
@@ -69,27 +74,52 @@ export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): Async<T> {
   const run = useRef(0);
   const fnRef = useRef(fn);
   fnRef.current = fn;
+  // The latest run's outcome, for `settled()` (state seen by a callback may be a render old).
+  const latest = useRef<{ data: T | undefined; error: unknown; loading: boolean; done: Promise<void> }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+    done: new Promise<void>(() => undefined),
+  });
   useEffect(() => {
     const mine = ++run.current;
     setLoading(true);
-    fnRef
+    const done = fnRef
       .current()
       .then((value) => {
         if (run.current !== mine) return;
         setData(value);
         setError(undefined);
+        latest.current = { ...latest.current, data: value, error: undefined };
       })
       .catch((e: unknown) => {
         if (run.current !== mine) return;
         setError(e);
+        latest.current = { ...latest.current, error: e };
       })
       .finally(() => {
-        if (run.current === mine) setLoading(false);
+        if (run.current === mine) {
+          setLoading(false);
+          latest.current = { ...latest.current, loading: false };
+        }
       });
+    latest.current = { ...latest.current, loading: true, done };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  const settled = useCallback(async (timeoutMs = 10_000) => {
+    const until = Date.now() + timeoutMs;
+    while (latest.current.loading && Date.now() < until) {
+      const done = latest.current.done;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, until - Date.now()))))]);
+      clearTimeout(timer);
+      // a newer run may have started meanwhile: wait for that one too
+    }
+    const { data: d, error: e, loading: l } = latest.current;
+    return { data: d, error: e, loading: l };
+  }, []);
+  return { data, error, loading, reload, settled };
 }
 
 /** A section of a dashboard: an h2 with its name (the browser tests find sections by it). */

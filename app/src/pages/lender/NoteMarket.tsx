@@ -168,7 +168,11 @@ function SellForm({ portfolio, refreshKey, onChanged }: { portfolio: Async<Portf
           )}
           fee={sellerFee}
           feeLabel="Seller fee (at today's price, paid at the sale)"
-          approval={loanAddress && notes.value !== undefined ? { token: loanAddress, spender: market, amount: notes.value } : undefined}
+          approval={
+            loanAddress && notes.value !== undefined
+              ? { token: loanAddress, spender: market, amount: notes.value, symbol: "notes", decimals: token.decimals, what: `notes of loan #${chosen.loan_id}` }
+              : undefined
+          }
           request={async () => {
             if (!loanAddress || notes.value === undefined || premium.value === undefined) return null;
             if (expirySeconds.error) throw new Error(expirySeconds.error);
@@ -208,7 +212,9 @@ function BuyRow({ listing, refreshKey, onChanged }: { listing: IndexListing; ref
       >,
     ]);
     const [price, fee, yieldWad] = q;
-    return { version: BigInt(state.version), available: BigInt(state.notes), price, fee, yieldWad, maxPrice: price + (price * PRICE_SLACK_BPS) / 10_000n };
+    // The note count and listing version this quote is for: Buy sends exactly these (never a newer count with an
+    // older price, nor a version read later than the price).
+    return { notes: notes.value, version: BigInt(state.version), available: BigInt(state.notes), price, fee, yieldWad, maxPrice: price + (price * PRICE_SLACK_BPS) / 10_000n };
   }, [notes.value?.toString(), refreshKey, listing.version]);
   const fmt = (v: bigint) => formatAmount(v, token.decimals, token.symbol);
   const q = quote.data;
@@ -249,21 +255,24 @@ function BuyRow({ listing, refreshKey, onChanged }: { listing: IndexListing; ref
               <ErrorNote error={quote.error} />
             </div>
           )}
-          approval={q ? { token: token.address, spender: market, amount: q.maxPrice } : undefined}
+          approval={q && !quote.loading && q.notes === notes.value ? { token: token.address, spender: market, amount: q.maxPrice } : undefined}
           request={async () => {
             if (notes.value === undefined) return null;
-            if (!q) {
-              if (quote.error) throw new Error(decodeRevert(quote.error, token)); // e.g. the listing was cancelled
-              throw new Error("Still reading the price: try again in a moment.");
-            }
-            // The listing's version now (a listing changed meanwhile is not bought blind); at most the approved price.
-            const state = (await publicClient.readContract({
+            // Never the previous quote: wait (briefly) for the one being read, then only a quote of this count.
+            const now = await quote.settled();
+            if (now.loading) throw new Error("Still reading the price: try again in a moment.");
+            if (now.error) throw new Error(decodeRevert(now.error, token)); // e.g. the listing was cancelled
+            const q = now.data;
+            if (!q || q.notes !== notes.value) throw new Error("The price shown is for another number of notes: try again in a moment.");
+            // Exactly what was quoted: the count, at most the quote plus headroom, and the listing's version read with
+            // the quote (a listing changed since is not bought blind), as the SDK's `buy` does.
+            return {
               address: market,
               abi: NoteMarketAbi,
-              functionName: "listing",
-              args: [loan, seller],
-            })) as { version: number };
-            return { address: market, abi: NoteMarketAbi, functionName: "buy", args: [loan, seller, notes.value, q.maxPrice, BigInt(state.version)] };
+              functionName: "buy",
+              args: [loan, seller, q.notes, q.maxPrice, q.version],
+              approval: { token: token.address, spender: market, amount: q.maxPrice },
+            };
           }}
           onDone={() => {
             quote.reload();

@@ -59,7 +59,7 @@ const loanRow = {
   interest_paid: "0", principal_paid: "0", late_fees_paid: "0", servicing_fees: "0", reserve_cover: "0", defaulted_principal: "0", live: null,
 };
 
-function setup(page: "borrower" | "lender") {
+function setup(page: "borrower" | "lender", opts: { sessionAddress?: Address } = {}) {
   const client = {
     readContract: vi.fn(async ({ functionName }: { functionName: string }) => {
       if (!(functionName in VIEWS)) throw new Error(`unexpected read ${functionName}`);
@@ -85,7 +85,7 @@ function setup(page: "borrower" | "lender") {
     autopay: vi.fn(async () => ({ items: [], next_cursor: null })),
     statementUrl: (a: string) => `/index/v1/lenders/${a}/statement?format=csv`,
   };
-  const session = { address: ME, accessToken: "a", refreshToken: "r", expiresAt: Date.now() + 3_600_000 };
+  const session = { address: opts.sessionAddress ?? ME, accessToken: "a", refreshToken: "r", expiresAt: Date.now() + 3_600_000 };
   const oracle = {
     subscribe: () => () => undefined,
     getSession: () => session,
@@ -200,5 +200,46 @@ describe("LenderDashboard", () => {
     await act(async () => fireEvent.click(within(market).getByRole("button", { name: "Sell" })));
     await within(market).findByTestId("sell-fee");
     expect(client.simulateContract).toHaveBeenCalledWith(expect.objectContaining({ functionName: "list", args: [LOAN, 10n * U, 0n, 0n] }));
+  });
+});
+
+describe("Note market Buy", () => {
+  it("never sends a new note count with an old quote, and sends the quote's version", async () => {
+    const { client } = setup("lender");
+    const market = sectionOf("Note market");
+    const listing = await within(market).findByTestId("listing-row");
+    await waitFor(() => expect(within(listing).queryByText("…")).toBeNull());
+    // the quote for 50 notes is slow; the listing's version moves on meanwhile (read at click time it would be 3)
+    let release: (v: readonly [bigint, bigint, bigint]) => void = () => undefined;
+    const base = client.readContract.getMockImplementation()!;
+    let listingReads = 0;
+    client.readContract.mockImplementation(async (call: { functionName: string; args?: readonly unknown[] }) => {
+      if (call.functionName === "quote" && call.args?.[2] === 50n * U) {
+        return new Promise((resolve) => (release = resolve)) as never;
+      }
+      if (call.functionName === "listing") return { ...(VIEWS.listing as object), version: 2 + listingReads++ } as never;
+      return base(call) as never;
+    });
+    fireEvent.change(within(listing).getByLabelText(/Notes to buy/), { target: { value: "50" } });
+    // Buy while the quote for 50 is still loading: nothing is simulated with the old quote (100 notes' price)
+    await act(async () => fireEvent.click(within(listing).getByRole("button", { name: "Buy" })));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(within(listing).queryByTestId("tx-preview")).toBeNull();
+    expect(client.simulateContract).not.toHaveBeenCalledWith(expect.objectContaining({ functionName: "buy" }));
+    await act(async () => release([49n * U, 490_000n, 130_000_000_000_000_000n]));
+    await within(listing).findByTestId("tx-preview");
+    await waitFor(() => expect(within(listing).getByTestId("buy-price").textContent).toBe("49.00 USDC"));
+    expect(client.simulateContract).toHaveBeenCalledWith(
+      expect.objectContaining({ functionName: "buy", args: [LOAN, OTHER, 50n * U, 49n * U + 49_000n, 2n] }),
+    );
+    expect(client.simulateContract).not.toHaveBeenCalledWith(expect.objectContaining({ functionName: "buy", args: [LOAN, OTHER, 50n * U, 99n * U + 99_000n, 2n] }));
+  });
+});
+
+describe("WalletGate", () => {
+  it("shows the signed-out state when the oracle session belongs to another account", async () => {
+    setup("lender", { sessionAddress: OTHER });
+    expect(await screen.findByTestId("signed-out")).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Sign in with your wallet" })).toBeTruthy();
   });
 });
