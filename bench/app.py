@@ -42,7 +42,7 @@ def bundle(dist: Path) -> dict[str, Any]:
         data = path.read_bytes()
         files[str(path.relative_to(dist))] = {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, 9))}
     html = (dist / "index.html").read_text()
-    referenced = {m.lstrip("/") for m in re.findall(r'(?:src|href)="(/?assets/[^"]+)"', html)}
+    referenced = {m for m in re.findall(r'(?:src|href)="(?:\./|/)?(assets/[^"]+)"', html)}
     first = ["index.html", *sorted(referenced & set(files))]
 
     def total(names: Any, key: str) -> int:
@@ -135,7 +135,7 @@ def measure_app(log: Callable[[str], None]) -> dict[str, Any]:
         folder = Path(tempfile.mkdtemp(prefix="disfruta-bench-app-"))
         deployment = folder / "local.json"
         deployment.write_text(json.dumps({"chain_id": m.chain_id, "block": 0, "contracts": {
-            name: {"address": address} for name, address in m.deployment.addresses().items()}}))
+            name: {"address": c.address} for name, c in m.contracts.items()}}))
         with OracleProcess(m.registry.address, m.chain_id, node.uri) as oracle, \
                 Site(database=folder / "index.db", deployment_file=deployment, rpc_url=node.uri,
                      oracle_url=oracle.url) as site:

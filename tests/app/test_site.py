@@ -147,3 +147,12 @@ def test_site__no_follow__serves_and_writes_nothing_to_the_index(tmp_path, dist,
         status = httpx.get(f"{site.url}/index/v1/status")
         assert (status.status_code, status.json()["block"]) == (200, -1), status.text  # nothing indexed
         assert httpx.get(f"{site.url}/index/v1/loans").json()["items"] == []
+
+
+def test_site__gzip_for_browsers_that_accept_it(site, dist):
+    (dist / "assets" / "big-abc.js").write_text("const x = 1;\n" * 2_000)
+    packed = site.get("/assets/big-abc.js", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip" and packed.text == "const x = 1;\n" * 2_000
+    assert packed.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = site.get("/assets/big-abc.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers

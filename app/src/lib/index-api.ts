@@ -26,7 +26,7 @@ export const LOAN_STATUSES: readonly LoanStatusName[] = [
 export const GRADES: readonly string[] = "ABCDE".split("").flatMap((l) => [1, 2, 3, 4, 5].map((n) => `${l}${n}`));
 
 /** `disfruta.models.PURPOSES`: the purpose code is the index in this list. */
-export const PURPOSES: readonly string[] = [
+export const PURPOSES = [
   "debt consolidation",
   "credit card",
   "home improvement",
@@ -35,7 +35,7 @@ export const PURPOSES: readonly string[] = [
   "medical",
   "education",
   "other",
-];
+] as const;
 
 export type LiveFields = {
   amount_due: string;

@@ -3,18 +3,10 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from "react"
 import { BaseError } from "viem";
 import { useApp } from "../../lib/context";
 import { decodeRevert } from "../../lib/errors";
+import { PURPOSES } from "../../lib/index-api";
 
-/** The factory's purpose codes, in order (`sdk/disfruta/models.py` PURPOSES), with the labels shown. */
-export const PURPOSES = [
-  "debt consolidation",
-  "credit card",
-  "home improvement",
-  "business",
-  "car",
-  "medical",
-  "education",
-  "other",
-] as const;
+/** The factory's purpose codes, in order (`sdk/disfruta/models.py` PURPOSES): the index API's list. */
+export { PURPOSES };
 
 export const purposeLabel = (code: number): string => {
   const name = PURPOSES[code];
