@@ -55,6 +55,29 @@ def _dependency_cache_written_only_when_changed() -> None:
 
 _dependency_cache_written_only_when_changed()
 
+
+def _anvil_keeps_no_history_on_disk() -> None:
+    """anvil keeps the state of its last blocks in memory and writes every older block's whole state to disk, in
+    ``~/.foundry/anvil/tmp/<start time>/``, up to 3,600 of them, and ape-foundry stops it without letting it remove
+    the folder. The session's chain mines a block per transaction: `pytest -n 2 tests/index` alone left 2.3 GB
+    there, and a whole `make test` filled a CI machine's disk (pytest could not create its tmp_path folders). No test
+    reads a state that old, so the chain ape starts persists none (``--max-persisted-states 0``; the recent blocks'
+    states stay in memory, as before). ape-foundry has no setting for extra anvil arguments."""
+    from ape_foundry.provider import FoundryProvider
+
+    build_command = FoundryProvider.build_command
+    if getattr(build_command, "_disfruta_no_disk_history", False):
+        return
+
+    def command(self: FoundryProvider) -> list[str]:
+        return [*build_command(self), "--max-persisted-states", "0"]
+
+    command._disfruta_no_disk_history = True  # type: ignore[attr-defined]
+    FoundryProvider.build_command = command  # type: ignore[method-assign]
+
+
+_anvil_keeps_no_history_on_disk()
+
 DAY = 86_400
 YEAR = 365 * DAY
 
