@@ -60,8 +60,8 @@ def _anvil_keeps_no_history_on_disk() -> None:
     """anvil keeps the state of its last blocks in memory and writes every older block's whole state to disk, in
     ``~/.foundry/anvil/tmp/<start time>/``, up to 3,600 of them, and ape-foundry stops it without letting it remove
     the folder. The session's chain mines a block per transaction: `pytest -n 2 tests/index` alone left 2.3 GB
-    there, and a whole `make test` filled a CI machine's disk (pytest could not create its tmp_path folders). No test
-    reads a state that old, so the chain ape starts persists none (``--max-persisted-states 0``; the recent blocks'
+    there, and a whole `make test` filled a CI machine's disk (pytest could not create its tmp_path folders). No test is
+    known to read a state that old, so the chain ape starts persists none (``--max-persisted-states 0``; the recent blocks'
     states stay in memory, as before). ape-foundry has no setting for extra anvil arguments."""
     from ape_foundry.provider import FoundryProvider
 
