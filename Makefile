@@ -49,8 +49,7 @@ app: app/dist/index.html
 test: setup app
 	lint-imports
 	cd app && npm test
-	pytest -n 2 tests
-	source tools/services.sh && setup_chromium && pytest -n 2 tests/app
+	source tools/services.sh && setup_chromium && pytest -n 2 tests
 
 demo: setup app
 	disfruta demo --serve

@@ -78,6 +78,26 @@ def _anvil_keeps_no_history_on_disk() -> None:
 
 _anvil_keeps_no_history_on_disk()
 
+
+def fixture_scope_conflicts(arg2fixturedefs: Any) -> dict[str, list[str]]:
+    """The fixture names defined at more than one scope, with their scopes (``{"market": ["module", "session"]}``).
+
+    ape's chain isolation files every fixture by name under the scopes of all of that name's definitions pytest
+    collected, not under the one definition a test resolves. A module-scoped ``market`` in ``tests/app`` over the
+    session-scoped one here made ape take the session market for module-scoped in every test: after the first test
+    of ``tests/index/test_api.py`` it reverted the chain to before that market, and the next test's index saw an
+    empty market (``assert [] == ['active']``, in CI's whole runs; each file alone passed)."""
+    return {name: sorted({d.scope for d in defs}) for name, defs in arg2fixturedefs.items()
+            if len({d.scope for d in defs}) > 1}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuses a run whose fixtures give one name two scopes (see `fixture_scope_conflicts`)."""
+    if conflicts := fixture_scope_conflicts(session._fixturemanager._arg2fixturedefs):
+        named = "; ".join(f"{name} ({', '.join(scopes)})" for name, scopes in sorted(conflicts.items()))
+        raise pytest.UsageError(f"fixtures defined at more than one scope, which ape's chain isolation cannot tell "
+                                f"apart: {named}; give the narrower one a name of its own")
+
 DAY = 86_400
 YEAR = 365 * DAY
 

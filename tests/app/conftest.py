@@ -23,20 +23,6 @@ from disfruta.index.webapp import CHROMIUM_FLAGS, REPO_DIST, Site
 from disfruta.oracle_client import OracleClient, Session
 from disfruta.oracle_process import OracleProcess, free_port
 
-def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    """The browser tests run in a pytest process of their own (`make test` runs them after the rest): on the same
-    ape chain as the rest of the suite, the snapshots ape takes around a module no longer matched the session's
-    fixtures after this module, and the index tests that followed saw an empty market (seen in a CI rehearsal)."""
-    here = Path(__file__).parent
-    ours = [i for i in items if here in Path(str(i.path)).parents]
-    if ours and len(ours) < len(items):
-        config.hook.pytest_deselected(items=ours)
-        items[:] = [i for i in items if i not in ours]
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"tests/app: {len(ours)} browser tests deselected: they run in their own process "
-                                "(`pytest tests/app`, as make test does)")
-
 
 #: Screenshots of every page the browser tests visit, for a person to look at (git-ignored).
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "app" / "test-results" / "screenshots"
@@ -184,7 +170,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def market(project: Any, admin: Any, oracle: Any, kyc_admin: Any, revoker: Any, underwriter: Any,
+def app_market(project: Any, admin: Any, oracle: Any, kyc_admin: Any, revoker: Any, underwriter: Any,
            guardian: Any) -> Any:
     """A market of its own for the browser tests, on a 6-decimal token (the USDC shape): one run, where the SDK's
     market tests run on a 6- and an 18-decimal token. Module-scoped: ape keeps it through this module's tests."""
@@ -196,14 +182,14 @@ def market(project: Any, admin: Any, oracle: Any, kyc_admin: Any, revoker: Any, 
 
 
 @pytest.fixture
-def dapp(request: pytest.FixtureRequest, tmp_path: Path, app_dist: Path, market: Any, chain: Any,
+def dapp(request: pytest.FixtureRequest, tmp_path: Path, app_dist: Path, app_market: Any, chain: Any,
          oracle: Any) -> Iterator[Dapp]:
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
     deployment_file = tmp_path / "local.json"
-    deployment_file.write_text(json.dumps(published_deployment(market, chain)))
+    deployment_file.write_text(json.dumps(published_deployment(app_market, chain)))
     rpc = chain.provider.uri
-    with OracleProcess(market.registry.address, chain.chain_id, rpc, signer_key=oracle.key.hex(),
+    with OracleProcess(app_market.registry.address, chain.chain_id, rpc, signer_key=oracle.key.hex(),
                        settings={"CORS_ORIGINS": origin, "SIWE_DOMAIN": f"127.0.0.1:{port}",
                                  "SIWE_URI": origin}) as service, \
             Site(database=tmp_path / "index.db", deployment_file=deployment_file, rpc_url=rpc,

@@ -25,11 +25,15 @@ WATCH_JS = """([e, key, sent]) => {
   window.__writes = window.__writes || {};
   window.__writes[key] = new Promise((resolve) => {
     const text = (selector) => { const n = e.querySelector(selector); return n ? n.innerText : ""; };
+    // A preview is this step's once the action has been busy since (a Confirm whose form changed meanwhile sends
+    // nothing and rebuilds the preview: same count of sent transactions), or once the count has moved on.
+    let busy = false;
     const check = () => {
       const phase = e.dataset.phase;
+      if (phase !== "preview" && phase !== "idle") busy = true;
       if (phase === "done") resolve({phase, text: text("[data-testid=tx-result]")});
       else if (phase === "failed") resolve({phase, text: text("[role=alert]")});
-      else if (phase === "preview" && Number(e.dataset.sent) === sent)
+      else if (phase === "preview" && (busy || Number(e.dataset.sent) === sent))
         resolve({phase, text: text("[data-testid=tx-preview]")});
     };
     new MutationObserver(check).observe(e, {attributes: true, childList: true, subtree: true, characterData: true});
@@ -47,7 +51,10 @@ def write(scope: Any, label: str, *, expect_error: bool = False, expect_approval
     page = action.page
     sent = int(action.get_attribute("data-sent") or 0)
     previews: list[str] = []
-    for step in range(4):
+    # The steps: an approval's preview, the call's, the result, and a preview rebuilt when the form changed between
+    # a preview and its Confirm (a payoff's approval follows the live payoff, which a re-read after the previous
+    # write can move just then).
+    for step in range(6):
         action.evaluate(f"(e, a) => ({WATCH_JS})([e, a[0], a[1]])", [label, sent + step])
         if step == 0:
             action.get_by_role("button", name=label, exact=True).click()
@@ -70,7 +77,7 @@ def write(scope: Any, label: str, *, expect_error: bool = False, expect_approval
         previews.append(state["text"])
         if step == 0 and expect_approval:  # the allowance is short: the approval comes first, and says so
             assert "Approval needed first" in state["text"], state["text"]
-    raise AssertionError(f"{label}: more than three steps")
+    raise AssertionError(f"{label}: more than five steps")
 
 
 def sign_in(page: Any, dapp: Any, shoot: Any | None = None, name: str = "") -> None:
@@ -99,11 +106,12 @@ def submit_kyc(page: Any, dapp: Any, address: str) -> None:
     kyc.locator("[data-testid=kyc-status][data-status=approved]").wait_for()
 
 
-def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts, project, market, underwriter, shoot):
+def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts, project, app_market, underwriter,
+                                                      shoot):
     borrower, lender = accounts[10], accounts[11]
-    token = market.asset
+    token = app_market.asset
     unit = 10 ** token.decimals()
-    assert not market.registry.isVerifiedBorrower(borrower) and not market.registry.isVerifiedLender(lender)
+    assert not app_market.registry.isVerifiedBorrower(borrower) and not app_market.registry.isVerifiedLender(lender)
     token.mint(borrower, 500 * unit, sender=accounts[0])  # for the interest
     token.mint(lender, 5_000 * unit, sender=accounts[0])
     b = dapp.page(browser, borrower.address)
@@ -125,15 +133,15 @@ def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts,
     assert credit.get_by_test_id("assessment-reasons").inner_text().strip()
     profile = b.get_by_test_id("section-profile")
     write(profile, "Put my attestations on chain")
-    assert market.registry.isVerifiedBorrower(borrower)
+    assert app_market.registry.isVerifiedBorrower(borrower)
     profile.locator("[data-testid=profile-verified-borrower]").filter(has_text=re.compile("yes|Yes|✓")).wait_for()
 
     apply = b.get_by_test_id("section-apply")
     apply.get_by_label("Loan amount (TUSD)").fill("1000")
     apply.get_by_label("Term (months)").fill("12")
     write(apply, "Apply for the loan")
-    loan_id = market.factory.loanCounter()
-    market.factory.approveLoan(loan_id, sender=underwriter)  # the underwriter, in their own tools
+    loan_id = app_market.factory.loanCounter()
+    app_market.factory.approveLoan(loan_id, sender=underwriter)  # the underwriter, in their own tools
     dapp.site.wait_indexed()
     shoot(b, "borrower-dashboard")
 
@@ -152,7 +160,7 @@ def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts,
     le.get_by_test_id("page-title").filter(has_text="Lender dashboard").wait_for()
     submit_kyc(le, dapp, lender.address)
     write(le.get_by_test_id("section-profile"), "Put my attestations on chain")
-    assert market.registry.isVerifiedLender(lender)
+    assert app_market.registry.isVerifiedLender(lender)
     pool = le.get_by_test_id("section-pool-cash")
     pool.get_by_label("Deposit amount (TUSD)").fill("2000")
     write(pool, "Deposit", expect_approval=True)
@@ -207,7 +215,7 @@ def test_borrower_and_lender__whole_loan_in_the_browser(dapp, browser, accounts,
     assert le.get_by_test_id("history-row").count() >= 3
     shoot(le, "loan")
     assert console_errors == []
-    assert project.Loan.at(market.factory.loans(loan_id)).status() == LoanStatus.ACTIVE
+    assert project.Loan.at(app_market.factory.loans(loan_id)).status() == LoanStatus.ACTIVE
 
 
 def test_no_wallet__marketplace_still_reads__writes_say_to_install_one(dapp, browser, shoot):
@@ -281,21 +289,21 @@ def test_pwa__manifest_and_service_worker__shell_cached_data_never(dapp, browser
     assert not [p for p in cached if p in ("/config.json", "/deployment.json") or p.startswith("/index/")], cached
 
 
-def test_note_market_autopay_payoff__in_the_browser(dapp, browser, accounts, project, market, onboard, borrower,
-                                                    shoot):
+def test_note_market_autopay_payoff__in_the_browser(dapp, browser, accounts, project, app_market, onboard_to,
+                                                    borrower, shoot):
     """A lender sells notes at a discount, another buys them; the borrower enrols in autopay, then pays the loan off
     (the loan set up from the test: onboarded, applied, approved, funded and drawn on chain)."""
     from disfruta.attestations import Role
 
     seller, buyer, admin = accounts[11], accounts[10], accounts[0]
-    token = market.asset
+    token = app_market.asset
     unit = 10 ** token.decimals()
     for who in (seller, buyer):
-        onboard(who, Role.LENDER)
-    onboard(borrower, Role.BORROWER, grade=8)
-    tx = market.factory.createLoan(1_000 * unit, 12, 0, 14 * 86_400, sender=borrower)
-    loan = project.Loan.at(tx.events.filter(market.factory.LoanCreated)[0].loan)
-    market.factory.approveLoan(loan.loanId(), sender=accounts[7])
+        onboard_to(app_market, who, Role.LENDER)
+    onboard_to(app_market, borrower, Role.BORROWER, grade=8)
+    tx = app_market.factory.createLoan(1_000 * unit, 12, 0, 14 * 86_400, sender=borrower)
+    loan = project.Loan.at(tx.events.filter(app_market.factory.LoanCreated)[0].loan)
+    app_market.factory.approveLoan(loan.loanId(), sender=accounts[7])
     for who, amount in ((seller, 1_000), (buyer, 1_000), (borrower, 2_000)):
         token.mint(who, amount * unit, sender=admin)
     token.approve(loan.address, 1_000 * unit, sender=seller)
@@ -313,7 +321,7 @@ def test_note_market_autopay_payoff__in_the_browser(dapp, browser, accounts, pro
     market_section.get_by_label("Notes to sell").fill("250")  # notes count in token units, as the SDK shows them
     market_section.get_by_label("Premium or discount (%)").fill("-2")
     write(market_section, "Sell", preview_has=("Seller fee", "TUSD"))
-    assert held == 1_000 * unit and loan.allowance(seller, market.note_market.address) >= 250 * unit
+    assert held == 1_000 * unit and loan.allowance(seller, app_market.note_market.address) >= 250 * unit
     market_section.get_by_test_id("my-listing-row").first.wait_for()
     shoot(s, "note-market-listed")
 
@@ -335,7 +343,7 @@ def test_note_market_autopay_payoff__in_the_browser(dapp, browser, accounts, pro
     cap = my.get_by_label(re.compile(rf"Autopay cap per collection for loan #{loan_id}"))
     cap.fill("100")
     write(my, "Enrol in autopay")
-    assert market.autopay.capOf(loan.address) == 100 * unit
+    assert app_market.autopay.capOf(loan.address) == 100 * unit
     write(my, "Pay off the loan")
     assert loan.status() == LoanStatus.REPAID
     shoot(b, "borrower-paid-off")
