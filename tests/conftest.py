@@ -84,9 +84,9 @@ def fixture_scope_conflicts(arg2fixturedefs: Any) -> dict[str, list[str]]:
 
     ape's chain isolation files every fixture by name under the scopes of all of that name's definitions pytest
     collected, not under the one definition a test resolves. A module-scoped ``market`` in ``tests/app`` over the
-    session-scoped one here made ape take the session market for module-scoped in every test: after the first test
-    of ``tests/index/test_api.py`` it reverted the chain to before that market, and the next test's index saw an
-    empty market (``assert [] == ['active']``, in CI's whole runs; each file alone passed)."""
+    session-scoped one here had ape file the session market under both scopes for every test: after the first test
+    of ``tests/index/test_api.py`` it rebased (``InvalidIsolationWarning``), and the next test's index saw an empty
+    market (``assert [] == ['active']``, in CI's whole runs; each file alone passed)."""
     return {name: sorted({d.scope for d in defs}) for name, defs in arg2fixturedefs.items()
             if len({d.scope for d in defs}) > 1}
 
@@ -97,6 +97,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         named = "; ".join(f"{name} ({', '.join(scopes)})" for name, scopes in sorted(conflicts.items()))
         raise pytest.UsageError(f"fixtures defined at more than one scope, which ape's chain isolation cannot tell "
                                 f"apart: {named}; give the narrower one a name of its own")
+
 
 DAY = 86_400
 YEAR = 365 * DAY

@@ -171,7 +171,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def app_market(project: Any, admin: Any, oracle: Any, kyc_admin: Any, revoker: Any, underwriter: Any,
-           guardian: Any) -> Any:
+               guardian: Any) -> Any:
     """A market of its own for the browser tests, on a 6-decimal token (the USDC shape): one run, where the SDK's
     market tests run on a 6- and an 18-decimal token. Module-scoped: ape keeps it through this module's tests."""
     from disfruta.governance.market import deploy_market
