@@ -344,6 +344,10 @@ def test_note_market_autopay_payoff__in_the_browser(dapp, browser, accounts, pro
     cap.fill("100")
     write(my, "Enrol in autopay")
     assert app_market.autopay.capOf(loan.address) == 100 * unit
+    # The card re-reads the loan once the index has the enrolment's block, and says so. Paying off before that
+    # re-read lands let it land on the repaid loan mid-payoff: the card then drops the payoff's action, result unseen
+    # (what timed out twice, in a run of the browser tests and in a CI rehearsal).
+    my.get_by_test_id("autopay-controls").get_by_text("enrolled, at most 100.00 TUSD per collection").wait_for()
     write(my, "Pay off the loan")
     assert loan.status() == LoanStatus.REPAID
     shoot(b, "borrower-paid-off")
