@@ -49,7 +49,8 @@ app: app/dist/index.html
 test: setup app
 	lint-imports
 	cd app && npm test
-	source tools/services.sh && setup_chromium && pytest -n 2 tests
+	pytest -n 2 tests --ignore=tests/app
+	source tools/services.sh && setup_chromium && pytest -n 2 tests/app
 
 demo: setup app
 	disfruta demo --serve
