@@ -7,10 +7,6 @@ from types import SimpleNamespace
 from conftest import fixture_scope_conflicts
 
 
-def test_fixture_scopes__this_collection__one_scope_per_name(request):
-    assert fixture_scope_conflicts(request.session._fixturemanager._arg2fixturedefs) == {}
-
-
 def test_fixture_scopes__a_name_at_two_scopes__named_with_both():
     defs = {"market": [SimpleNamespace(scope="session"), SimpleNamespace(scope="module")],
             "cli": [SimpleNamespace(scope="function"), SimpleNamespace(scope="function")],
